@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** The blueprint app: one stack for a profile (-c profile=dev|prod) and a datasets config (-c datasets=<file>). */
+import * as path from 'path';
+import { createCompliantApp } from '../lib/compliance';
+import { loadDatasetsConfig, resolveProfile } from '../lib/config';
+import { ConfigurationError } from '../lib/errors';
+import { SecurePipelineStack } from '../lib/stacks/secure-pipeline-stack';
+
+export const DEFAULT_DATASETS_FILE = path.join(__dirname, '..', 'examples', 'datasets.json');
+
+function main(): void {
+  const app = createCompliantApp();
+  const profile = resolveProfile(app.node.tryGetContext('profile'));
+  const datasets = loadDatasetsConfig(app.node.tryGetContext('datasets') ?? DEFAULT_DATASETS_FILE);
+  const account = app.node.tryGetContext('account') as string | undefined;
+  const region = app.node.tryGetContext('region') as string | undefined;
+  new SecurePipelineStack(app, `SecureDataPipeline-${profile.name}`, {
+    profile,
+    datasets,
+    description: `secure-data-pipeline (${profile.name})`,
+    ...(account || region ? { env: { ...(account ? { account } : {}), ...(region ? { region } : {}) } } : {}),
+  });
+  app.synth();
+}
+
+try {
+  main();
+} catch (e) {
+  if (e instanceof ConfigurationError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+}

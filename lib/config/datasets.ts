@@ -1,0 +1,241 @@
+/** The datasets configuration: schema, cross-field rules and loading. Pure (no aws-cdk-lib). */
+import * as fs from 'fs';
+import { z } from 'zod';
+import {
+  Classification,
+  CLASSIFICATIONS,
+  classificationRank,
+  FIELD_HANDLINGS,
+  FieldHandling,
+  policyFor,
+} from '../classification';
+import { ConfigurationError, ConfigurationProblem } from '../errors';
+import { zodProblems } from './zod-problems';
+
+export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'timestamp', 'date'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
+const DATASET_NAME = /^[a-z][a-z0-9_]{1,39}$/;
+const SCHEDULE = /^(rate\(\s*[1-9][0-9]*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\([^()]+\))$/;
+/** Query parameters that carry credentials: those belong in the ApiCredential secret, never in config. */
+const SECRET_QUERY_PARAMS = /^(access_?token|token|api_?key|apikey|key|secret|client_?secret|password|passwd|pwd|auth|signature|sig)$/i;
+
+const FieldSchema = z
+  .object({
+    name: z.string().regex(IDENTIFIER, 'must be lower_snake_case, start with a letter, at most 63 characters'),
+    type: z.enum(FIELD_TYPES),
+    /** Defaults to the classification's default handling. */
+    handling: z.enum(FIELD_HANDLINGS as [FieldHandling, ...FieldHandling[]]).optional(),
+    /** Defaults to the dataset's classification; may be lower, never higher. */
+    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+    required: z.boolean().default(true),
+    maxLength: z.number().int().min(1).max(65535).optional(),
+    /** For `mask`: how many trailing characters stay visible. */
+    maskKeepSuffix: z.number().int().min(0).max(8).optional(),
+    description: z.string().max(500).optional(),
+  })
+  .strict();
+
+const SourceSchema = z
+  .object({
+    url: z.string().url('must be an absolute URL'),
+    /** EventBridge schedule expression. */
+    schedule: z.string().regex(SCHEDULE, 'must be rate(N unit) or cron(...)').default('rate(1 hour)'),
+    /** Largest response body accepted from the source, in bytes. */
+    maxResponseBytes: z.number().int().min(1024).max(50 * 1024 * 1024).default(5 * 1024 * 1024),
+    /** Where the records are in the response body (a top-level property), or omit when the body is an array. */
+    recordsPath: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  })
+  .strict();
+
+const DatasetSchema = z
+  .object({
+    name: z.string().regex(DATASET_NAME, 'must be lower_snake_case, start with a letter, 2–40 characters'),
+    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]),
+    description: z.string().max(500).optional(),
+    idField: z.string().regex(IDENTIFIER),
+    source: SourceSchema,
+    fields: z.array(FieldSchema).min(2, 'needs the id field and at least one other field'),
+  })
+  .strict();
+
+const DatasetsFileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    datasets: z.array(DatasetSchema).min(1, 'declare at least one dataset'),
+  })
+  .strict();
+
+/** A field after validation, with its effective classification and handling resolved. */
+export interface FieldConfig {
+  readonly name: string;
+  readonly type: FieldType;
+  readonly handling: FieldHandling;
+  readonly classification: Classification;
+  readonly required: boolean;
+  readonly maxLength?: number;
+  readonly maskKeepSuffix?: number;
+  readonly description?: string;
+}
+
+export interface SourceConfig {
+  readonly url: string;
+  readonly schedule: string;
+  readonly maxResponseBytes: number;
+  readonly recordsPath?: string;
+}
+
+export interface DatasetConfig {
+  readonly name: string;
+  readonly classification: Classification;
+  readonly description?: string;
+  readonly idField: string;
+  readonly source: SourceConfig;
+  readonly fields: readonly FieldConfig[];
+}
+
+export interface DatasetsConfig {
+  readonly datasets: readonly DatasetConfig[];
+}
+
+/**
+ * Validates a parsed datasets document. Every problem (shape and cross-field rules) is collected and thrown
+ * once as a ConfigurationError naming the dataset, the field and the fix.
+ */
+export function validateDatasetsConfig(raw: unknown, source = 'datasets config'): DatasetsConfig {
+  const parsed = DatasetsFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigurationError(`Invalid ${source}`, zodProblems(parsed.error, 'datasets').map(withDatasetName(raw)));
+  }
+  const problems: ConfigurationProblem[] = [];
+  const datasets = parsed.data.datasets.map((d, i) => resolveDataset(d, `datasets[${i}] "${d.name}"`, problems));
+  const seen = new Set<string>();
+  parsed.data.datasets.forEach((d, i) => {
+    if (seen.has(d.name)) {
+      problems.push({ path: `datasets[${i}] "${d.name}"`, problem: 'dataset name is used twice', fix: 'give every dataset a unique name' });
+    }
+    seen.add(d.name);
+  });
+  if (problems.length > 0) {
+    throw new ConfigurationError(`Invalid ${source}`, problems);
+  }
+  return { datasets };
+}
+
+/** Reads and validates a datasets JSON file. */
+export function loadDatasetsConfig(file: string): DatasetsConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigurationError('Datasets config', [
+      { path: file, problem: `cannot be read (${(e as Error).message})`, fix: 'pass an existing file with -c datasets=<path>' },
+    ]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigurationError('Datasets config', [
+      { path: file, problem: `is not valid JSON (${(e as Error).message})`, fix: 'correct the JSON syntax' },
+    ]);
+  }
+  return validateDatasetsConfig(raw, file);
+}
+
+type ParsedDataset = z.infer<typeof DatasetSchema>;
+
+function resolveDataset(d: ParsedDataset, where: string, problems: ConfigurationProblem[]): DatasetConfig {
+  const add = (path: string, problem: string, fix: string) => problems.push({ path: `${where}${path}`, problem, fix });
+
+  const url = new URL(d.source.url);
+  if (url.protocol !== 'https:') {
+    add('.source.url', `uses ${url.protocol.replace(':', '')}, not HTTPS`, 'serve the source over https:// (TLS 1.2 or later)');
+  }
+  if (url.username || url.password) {
+    add('.source.url', 'contains credentials', 'remove user:password@ and store the credential in the ApiCredential secret');
+  }
+  for (const param of url.searchParams.keys()) {
+    if (SECRET_QUERY_PARAMS.test(param)) {
+      add('.source.url', `query parameter "${param}" looks like a credential`, 'remove it and store the credential in the ApiCredential secret');
+    }
+  }
+
+  const names = new Set<string>();
+  const fields: FieldConfig[] = d.fields.map((f) => {
+    const at = `.fields.${f.name}`;
+    if (names.has(f.name)) add(at, 'field name is used twice', 'give every field of a dataset a unique name');
+    names.add(f.name);
+
+    const classification = f.classification ?? d.classification;
+    if (classificationRank(classification) > classificationRank(d.classification)) {
+      add(`${at}.classification`, `${classification} is higher than the dataset's ${d.classification}`,
+        `raise the dataset classification to ${classification} or lower the field's`);
+    }
+    const policy = policyFor(classification);
+    const handling = f.handling ?? policy.defaultFieldHandling;
+    if (!policy.allowedFieldHandlings.includes(handling)) {
+      add(`${at}.handling`, `"${handling}" is not allowed for ${classification} fields`,
+        `use one of ${policy.allowedFieldHandlings.join(', ')}`);
+    }
+    if (handling === 'mask' && f.type !== 'string') {
+      add(`${at}.handling`, `"mask" needs a string field, this one is ${f.type}`, 'use tokenize, encrypt or drop for non-string fields');
+    }
+    if (f.maskKeepSuffix !== undefined && handling !== 'mask') {
+      add(`${at}.maskKeepSuffix`, `only applies to "mask", the handling is "${handling}"`, 'remove maskKeepSuffix or set handling to mask');
+    }
+    if (f.maxLength !== undefined && f.type !== 'string') {
+      add(`${at}.maxLength`, `only applies to string fields, this one is ${f.type}`, 'remove maxLength');
+    }
+    return {
+      name: f.name,
+      type: f.type,
+      handling,
+      classification,
+      required: f.required,
+      ...(f.maxLength !== undefined ? { maxLength: f.maxLength } : {}),
+      ...(handling === 'mask' ? { maskKeepSuffix: f.maskKeepSuffix ?? 4 } : {}),
+      ...(f.description !== undefined ? { description: f.description } : {}),
+    };
+  });
+
+  const id = fields.find((f) => f.name === d.idField);
+  if (!id) {
+    add('.idField', `names "${d.idField}", which is not a field`, `add a field "${d.idField}" or name an existing field`);
+  } else {
+    if (!id.required) add(`.fields.${id.name}.required`, 'the id field is optional', 'make the id field required (it is the primary key)');
+    if (id.handling !== 'keep' && id.handling !== 'tokenize') {
+      add(`.fields.${id.name}.handling`, `the id field uses "${id.handling}", which is not stable`,
+        'use keep, or tokenize when the id itself is sensitive (tokens are deterministic, so upserts still work)');
+    }
+  }
+  if (fields.length > 0 && fields.every((f) => f.handling === 'drop' || f.name === d.idField)) {
+    add('.fields', 'every field but the id is dropped', 'keep, mask, tokenize or encrypt at least one field');
+  }
+
+  return {
+    name: d.name,
+    classification: d.classification,
+    ...(d.description !== undefined ? { description: d.description } : {}),
+    idField: d.idField,
+    source: {
+      url: d.source.url,
+      schedule: d.source.schedule,
+      maxResponseBytes: d.source.maxResponseBytes,
+      ...(d.source.recordsPath !== undefined ? { recordsPath: d.source.recordsPath } : {}),
+    },
+    fields,
+  };
+}
+
+/** Adds the dataset's name to zod paths such as `datasets.datasets[2].fields[1].handling` for readability. */
+function withDatasetName(raw: unknown) {
+  return (p: ConfigurationProblem): ConfigurationProblem => {
+    const m = /^datasets\.datasets\[(\d+)\](.*)$/.exec(p.path);
+    if (!m) return p;
+    const list = (raw as { datasets?: Array<{ name?: unknown }> } | undefined)?.datasets;
+    const name = Array.isArray(list) ? list[Number(m[1])]?.name : undefined;
+    return { ...p, path: `datasets[${m[1]}]${typeof name === 'string' ? ` "${name}"` : ''}${m[2]}` };
+  };
+}

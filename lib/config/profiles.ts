@@ -1,0 +1,98 @@
+/** Deployment profiles: the sizes, counts and retention that differ between dev and prod. Pure. */
+import { z } from 'zod';
+import { ConfigurationError } from '../errors';
+import { zodProblems } from './zod-problems';
+
+export const ProfileSchema = z
+  .object({
+    name: z.enum(['dev', 'prod']),
+    /** Availability zones the VPC spans. */
+    azCount: z.number().int().min(2).max(3),
+    /** NAT gateways created when an egress tier is asked for (never otherwise). */
+    natGateways: z.number().int().min(1).max(3),
+    /** CloudWatch Logs retention for platform logs (flow logs, audit), in days. */
+    platformLogRetentionDays: z.number().int().positive(),
+    /** RDS automated backup retention, in days. */
+    backupRetentionDays: z.number().int().min(1).max(35),
+    /** RDS instance class, without the `db.` prefix. */
+    databaseInstanceType: z.string().min(1),
+    databaseMultiAz: z.boolean(),
+    databaseAllocatedStorageGiB: z.number().int().min(20),
+    /** MSK broker instance type. */
+    brokerInstanceType: z.string().startsWith('kafka.'),
+    /** Brokers per availability zone. */
+    brokersPerAz: z.number().int().min(1).max(4),
+    brokerStorageGiB: z.number().int().min(1),
+    /** Default partitions per topic. */
+    topicPartitions: z.number().int().min(1),
+    /** Lambda reserved concurrency per pipeline function. */
+    functionConcurrency: z.number().int().min(1),
+    /** Whether stateful resources may be destroyed at all (also needs -c destroyData=true). */
+    allowDestroy: z.boolean(),
+  })
+  .strict();
+
+export type Profile = z.infer<typeof ProfileSchema>;
+export type ProfileName = Profile['name'];
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  dev: {
+    name: 'dev',
+    azCount: 2,
+    natGateways: 1,
+    platformLogRetentionDays: 90,
+    backupRetentionDays: 7,
+    databaseInstanceType: 't4g.medium',
+    databaseMultiAz: false,
+    databaseAllocatedStorageGiB: 20,
+    brokerInstanceType: 'kafka.t3.small',
+    brokersPerAz: 1,
+    brokerStorageGiB: 20,
+    topicPartitions: 3,
+    functionConcurrency: 5,
+    allowDestroy: true,
+  },
+  prod: {
+    name: 'prod',
+    azCount: 3,
+    natGateways: 3,
+    platformLogRetentionDays: 365,
+    backupRetentionDays: 35,
+    databaseInstanceType: 'm7g.large',
+    databaseMultiAz: true,
+    databaseAllocatedStorageGiB: 100,
+    brokerInstanceType: 'kafka.m7g.large',
+    brokersPerAz: 1,
+    brokerStorageGiB: 500,
+    topicPartitions: 6,
+    functionConcurrency: 20,
+    allowDestroy: false,
+  },
+};
+
+/**
+ * Resolves a profile by name, optionally overriding some of its values.
+ * Overrides are validated with the same schema; `name` and `allowDestroy` cannot be overridden.
+ */
+export function resolveProfile(name: string | undefined, overrides: Partial<Profile> = {}): Profile {
+  const key = (name ?? 'dev').trim();
+  const base = (PROFILES as Record<string, Profile | undefined>)[key];
+  if (!base) {
+    throw new ConfigurationError('Profile', [
+      { path: 'profile', problem: `unknown profile "${key}"`, fix: `pass -c profile=dev or -c profile=prod` },
+    ]);
+  }
+  const locked = (['name', 'allowDestroy'] as const).filter((k) => k in overrides);
+  if (locked.length > 0) {
+    throw new ConfigurationError('Profile', locked.map((k) => ({
+      path: `profileOverrides.${k}`,
+      problem: `"${k}" is fixed by the profile`,
+      fix: 'choose another profile instead of overriding this value',
+    })));
+  }
+  const parsed = ProfileSchema.safeParse({ ...base, ...overrides });
+  if (!parsed.success) {
+    throw new ConfigurationError(`Profile "${key}"`, zodProblems(parsed.error, 'profileOverrides'));
+  }
+  return parsed.data;
+}

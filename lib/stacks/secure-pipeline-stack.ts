@@ -1,0 +1,50 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { Classification, CLASSIFICATIONS } from '../classification';
+import { DatasetsConfig, Profile } from '../config';
+import { DataKeys } from '../constructs/keys/data-keys';
+import { SecureNetwork } from '../constructs/network/secure-network';
+import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
+import { SecureBucket } from '../constructs/storage/secure-bucket';
+
+export interface SecurePipelineStackProps extends StackProps {
+  readonly profile: Profile;
+  readonly datasets: DatasetsConfig;
+}
+
+/** The blueprint stack: composes the constructs for a profile and a datasets config. No resource wiring here. */
+export class SecurePipelineStack extends Stack {
+  public readonly keys: DataKeys;
+  public readonly network: SecureNetwork;
+  public readonly accessLogs: AccessLogBucket;
+  /** One curated bucket per classification that some dataset uses. */
+  public readonly curatedBuckets: ReadonlyMap<Classification, SecureBucket>;
+  /** Records that failed validation: may hold anything, so it is Restricted. */
+  public readonly quarantineBucket: SecureBucket;
+
+  constructor(scope: Construct, id: string, props: SecurePipelineStackProps) {
+    super(scope, id, props);
+    const { profile, datasets } = props;
+
+    this.keys = new DataKeys(this, 'Keys');
+    this.network = new SecureNetwork(this, 'Network', {
+      logKey: this.keys.audit,
+      flowLogRetentionDays: profile.platformLogRetentionDays,
+      azCount: profile.azCount,
+    });
+    this.accessLogs = new AccessLogBucket(this, 'AccessLogs');
+
+    const used = CLASSIFICATIONS.filter((c) => datasets.datasets.some((d) => d.classification === c));
+    this.curatedBuckets = new Map(used.map((c) => [c, new SecureBucket(this, `Curated${c}`, {
+      classification: c,
+      keys: this.keys,
+      accessLogBucket: this.accessLogs,
+    })]));
+    this.quarantineBucket = new SecureBucket(this, 'Quarantine', {
+      classification: Classification.RESTRICTED,
+      keys: this.keys,
+      accessLogBucket: this.accessLogs,
+    });
+    this.network.allowBucketsThroughEndpoint(...[...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket));
+  }
+}
