@@ -1,0 +1,170 @@
+import * as fc from 'fast-check';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Classification } from '../../lib/classification';
+import { loadDatasetsConfig, PROFILES, resolveProfile, validateDatasetsConfig } from '../../lib/config';
+import { ConfigurationError } from '../../lib/errors';
+import { EXAMPLE_DATASETS } from '../helpers/app';
+
+function dataset(overrides: Record<string, unknown> = {}, fields?: unknown[]) {
+  return {
+    name: 'patients',
+    classification: 'Restricted',
+    idField: 'id',
+    source: { url: 'https://api.example.com/patients' },
+    fields: fields ?? [
+      { name: 'id', type: 'string', handling: 'tokenize' },
+      { name: 'ssn', type: 'string', handling: 'encrypt' },
+    ],
+    ...overrides,
+  };
+}
+
+function problemsOf(raw: unknown): ConfigurationError {
+  try {
+    validateDatasetsConfig(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigurationError);
+    return e as ConfigurationError;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('datasets config', () => {
+  test('the checked-in example has one dataset of each classification and validates', () => {
+    const config = loadDatasetsConfig(EXAMPLE_DATASETS);
+    expect(config.datasets.map((d) => d.classification).sort()).toEqual(['Internal', 'Public', 'Restricted']);
+    const handlings = new Set(config.datasets.flatMap((d) => d.fields.map((f) => f.handling)));
+    expect([...handlings].sort()).toEqual(['drop', 'encrypt', 'keep', 'mask', 'tokenize']);
+  });
+
+  test('defaults are resolved: handling from the classification, field classification from the dataset', () => {
+    const config = validateDatasetsConfig({ datasets: [dataset({}, [
+      { name: 'id', type: 'string', handling: 'tokenize' },
+      { name: 'diagnosis', type: 'string' },
+      { name: 'visit_day', type: 'date', classification: 'Internal' },
+    ])] });
+    const [d] = config.datasets;
+    expect(d!.fields.find((f) => f.name === 'diagnosis')).toMatchObject({ handling: 'tokenize', classification: 'Restricted', required: true });
+    expect(d!.fields.find((f) => f.name === 'visit_day')).toMatchObject({ handling: 'keep', classification: 'Internal' });
+    expect(d!.source.schedule).toBe('rate(1 hour)');
+  });
+
+  test('a Restricted field with keep is refused, naming dataset, field and fix', () => {
+    const err = problemsOf({ datasets: [dataset({}, [
+      { name: 'id', type: 'string', handling: 'tokenize' },
+      { name: 'ssn', type: 'string', handling: 'keep' },
+    ])] });
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]!.path).toBe('datasets[0] "patients".fields.ssn.handling');
+    expect(err.problems[0]!.problem).toMatch(/"keep" is not allowed for Restricted fields/);
+    expect(err.problems[0]!.fix).toMatch(/mask, tokenize, encrypt, drop/);
+    expect(err.message).toContain('patients');
+  });
+
+  test('every problem is reported at once', () => {
+    const err = problemsOf({ datasets: [
+      dataset({ source: { url: 'http://user:pw@api.example.com/x?api_key=abc' } }, [
+        { name: 'id', type: 'string', handling: 'encrypt' },
+        { name: 'ssn', type: 'string', handling: 'keep' },
+        { name: 'age', type: 'integer', handling: 'mask', maxLength: 3 },
+        { name: 'ssn', type: 'string', handling: 'drop' },
+      ]),
+      dataset({ name: 'patients', classification: 'Internal' }, [
+        { name: 'id', type: 'string' },
+        { name: 'secret_note', type: 'string', classification: 'Restricted', handling: 'encrypt' },
+        { name: 'note', type: 'string', maskKeepSuffix: 2 },
+      ]),
+    ] });
+    const paths = err.problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining([
+      'datasets[0] "patients".source.url', // http
+      'datasets[0] "patients".fields.id.handling', // unstable id
+      'datasets[0] "patients".fields.ssn.handling', // keep on Restricted
+      'datasets[0] "patients".fields.age.handling', // mask on integer
+      'datasets[0] "patients".fields.age.maxLength',
+      'datasets[0] "patients".fields.ssn', // duplicate field
+      'datasets[1] "patients".fields.secret_note.classification', // higher than dataset
+      'datasets[1] "patients".fields.note.maskKeepSuffix',
+      'datasets[1] "patients"', // duplicate dataset
+    ]));
+    const url = err.problems.filter((p) => p.path.endsWith('source.url')).map((p) => p.problem).join(' | ');
+    expect(url).toMatch(/not HTTPS/);
+    expect(url).toMatch(/credentials/);
+    expect(url).toMatch(/"api_key" looks like a credential/);
+    for (const p of err.problems) expect(p.fix.length).toBeGreaterThan(5);
+  });
+
+  test('shape errors name the dataset and the unknown key', () => {
+    const err = problemsOf({ datasets: [dataset({ clasification: 'Public' }, [
+      { name: 'id', type: 'string', handling: 'tokenize' },
+      { name: 'Bad-Name', type: 'text' },
+    ])] });
+    const text = err.message;
+    expect(text).toContain('datasets[0] "patients"');
+    expect(text).toMatch(/clasification/);
+    expect(text).toMatch(/fields\[1\]\.name/);
+    expect(text).toMatch(/fields\[1\]\.type/);
+  });
+
+  test('an id field that is missing or optional is refused', () => {
+    const err = problemsOf({ datasets: [
+      dataset({ idField: 'nope' }),
+      dataset({ name: 'other' }, [{ name: 'id', type: 'string', handling: 'tokenize', required: false }, { name: 'x', type: 'string' }]),
+    ] });
+    expect(err.problems.map((p) => p.path)).toEqual([
+      'datasets[0] "patients".idField',
+      'datasets[1] "other".fields.id.required',
+    ]);
+  });
+
+  test('unreadable or malformed files are reported with the path', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdp-cfg-'));
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, '{ "datasets": [ }');
+    expect(() => loadDatasetsConfig(bad)).toThrow(/bad\.json: is not valid JSON/);
+    expect(() => loadDatasetsConfig(path.join(dir, 'missing.json'))).toThrow(/missing\.json: cannot be read/);
+  });
+
+  test('property: any Restricted field kept in the clear is refused and named, whatever else the config holds', () => {
+    const fieldName = fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/).filter((n) => n !== 'id');
+    fc.assert(fc.property(
+      fc.uniqueArray(fieldName, { minLength: 1, maxLength: 6 }),
+      fc.nat(),
+      fc.constantFrom('Public', 'Internal', 'Restricted'),
+      (names, pick, other) => {
+        const kept = names[pick % names.length]!;
+        const fields = [{ name: 'id', type: 'string', handling: 'tokenize' }, ...names.map((n) => ({
+          name: n,
+          type: 'string',
+          handling: n === kept ? 'keep' : 'encrypt',
+        }))];
+        const err = problemsOf({ datasets: [dataset({}, fields), dataset({ name: 'other', classification: other }, [
+          { name: 'id', type: 'string', handling: 'tokenize' }, { name: 'value', type: 'string', handling: 'encrypt' },
+        ])] });
+        return err.problems.some((p) => p.path === `datasets[0] "patients".fields.${kept}.handling`);
+      },
+    ), { numRuns: 100 });
+  });
+});
+
+describe('profiles', () => {
+  test('dev and prod differ where they should', () => {
+    expect(PROFILES.dev).toMatchObject({ azCount: 2, databaseMultiAz: false, allowDestroy: true });
+    expect(PROFILES.prod).toMatchObject({ azCount: 3, databaseMultiAz: true, allowDestroy: false });
+    expect(PROFILES.prod.backupRetentionDays).toBeGreaterThan(PROFILES.dev.backupRetentionDays);
+    expect(resolveProfile(undefined).name).toBe('dev');
+  });
+
+  test('unknown profiles and invalid or locked overrides are refused', () => {
+    expect(() => resolveProfile('staging')).toThrow(/unknown profile "staging".*-c profile=dev or -c profile=prod/s);
+    expect(() => resolveProfile('dev', { azCount: 7 })).toThrow(/profileOverrides\.azCount/);
+    expect(() => resolveProfile('prod', { allowDestroy: true })).toThrow(/profileOverrides\.allowDestroy/);
+    expect(resolveProfile('prod', { topicPartitions: 12 }).topicPartitions).toBe(12);
+  });
+});
+
+test('Classification enum values are what configs use', () => {
+  expect(Object.values(Classification)).toEqual(['Public', 'Internal', 'Restricted']);
+});
