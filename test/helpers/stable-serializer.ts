@@ -21,16 +21,15 @@ function normalize(value: unknown): unknown {
 
 const MARK = Symbol.for('secure-data-pipeline:stable');
 
-module.exports = {
-  test(value: unknown): boolean {
-    return !!value && typeof value === 'object' && !(value as Record<symbol, unknown>)[MARK] && containsChurn(value);
-  },
-  serialize(value: unknown, config: unknown, indentation: string, depth: number, refs: unknown, printer: (v: unknown, ...rest: unknown[]) => string): string {
-    const stable = normalize(value) as Record<symbol, unknown>;
-    Object.defineProperty(stable, MARK, { value: true, enumerable: false });
-    return printer(stable, config, indentation, depth, refs);
-  },
-};
+export function test(value: unknown): boolean {
+  return !!value && typeof value === 'object' && !(value as Record<symbol, unknown>)[MARK] && containsChurn(value);
+}
+
+export function serialize(value: unknown, config: unknown, indentation: string, depth: number, refs: unknown, printer: (v: unknown, ...rest: unknown[]) => string): string {
+  const stable = normalize(value) as Record<symbol, unknown>;
+  Object.defineProperty(stable, MARK, { value: true, enumerable: false });
+  return printer(stable, config, indentation, depth, refs);
+}
 
 function containsChurn(value: unknown): boolean {
   const text = JSON.stringify(value);

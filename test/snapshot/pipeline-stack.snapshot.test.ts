@@ -1,6 +1,7 @@
 /** A wide net over the whole template: any change is a visible diff. Features are tested by assertions elsewhere. */
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildPipelineStack, testApp } from '../helpers/app';
+import { serialize } from '../helpers/stable-serializer';
 
 test.each(['dev', 'prod'])('SecurePipelineStack (%s) template', (profile) => {
   const stack = buildPipelineStack(testApp({ profile }), profile);
@@ -8,7 +9,6 @@ test.each(['dev', 'prod'])('SecurePipelineStack (%s) template', (profile) => {
 });
 
 test('snapshots are stable: asset hashes are normalized', () => {
-  const serializer = require('../helpers/stable-serializer');
-  const printed = serializer.serialize({ S3Key: `${'a'.repeat(64)}.zip` }, {}, '', 0, [], (v: unknown) => JSON.stringify(v));
+  const printed = serialize({ S3Key: `${'a'.repeat(64)}.zip` }, {}, '', 0, [], (v: unknown) => JSON.stringify(v));
   expect(printed).toBe('{"S3Key":"[HASH].zip"}');
 });

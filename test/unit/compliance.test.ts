@@ -3,6 +3,7 @@ import { Function as LambdaFunction, Code, Runtime, CfnFunction } from 'aws-cdk-
 import { LogGroup, CfnLogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { NagRuleCompliance } from 'cdk-nag';
+import { Construct } from 'constructs';
 import {
   acknowledge,
   ClassificationTag,
@@ -50,7 +51,7 @@ describe('acknowledge() refuses what must be fixed instead', () => {
     acknowledge(bucket, 'AwsSolutions-S1', REASON);
     expect(listAcknowledgements(stack)).toEqual([{ id: 'AwsSolutions::AwsSolutions-S1', path: 'TestStack/B/Resource', reason: REASON }]);
     expect(() => acknowledge(bucket, 'AwsSolutions-S1', REASON)).toThrow(/already acknowledged/);
-    const group = new (require('constructs').Construct)(stack, 'Group');
+    const group = new Construct(stack, 'Group');
     expect(() => acknowledge(group, 'AwsSolutions-S1', REASON)).toThrow(/not a CloudFormation resource/);
   });
 

@@ -77,7 +77,7 @@ describe('SecureBucket', () => {
     expect(text).not.toContain(logicalIdOf(keys.internal as Key));
   });
 
-  test('the access-log bucket is SSE-S3, private, TLS-only, versioned, expiring, and says why it logs nowhere', () => {
+  test('the access-log bucket is SSE-S3, private, TLS-only, versioned, expiring, and says why it is not under a CMK', () => {
     const log = resources[logicalIdOf(logs.bucket as never)]!;
     expect(log.Properties).toMatchObject({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
@@ -86,9 +86,9 @@ describe('SecureBucket', () => {
     });
     expect(log.Properties.LoggingConfiguration).toBeUndefined();
     const acks = listAcknowledgements(logs);
-    expect(acks.map((a) => a.id)).toContain('AwsSolutions::AwsSolutions-S1');
+    expect(acks.map((a) => a.id)).toContain('HIPAA.Security::HIPAA.Security-S3DefaultEncryptionKMS');
     expect(acks.every((a) => a.path === 'TestStack/Logs/Bucket/Resource')).toBe(true);
-    expect(acks.find((a) => a.id.endsWith('S1'))!.reason).toMatch(/endless loop/);
+    expect(acks.find((a) => a.id.endsWith('S3DefaultEncryptionKMS'))!.reason).toMatch(/SSE-S3/);
   });
 
   test('the key follows the classification', () => {
