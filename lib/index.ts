@@ -7,6 +7,7 @@ export * from './constructs/common/removal';
 export * from './constructs/common/log-group';
 export * from './constructs/common/managed-policy-role';
 export * from './constructs/common/tags';
+export * from './constructs/database/secure-database';
 export * from './constructs/keys/data-keys';
 export * from './constructs/network/secure-network';
 export * from './constructs/storage/access-log-bucket';

@@ -2,6 +2,7 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Classification, CLASSIFICATIONS } from '../classification';
 import { DatasetsConfig, Profile } from '../config';
+import { SecureDatabase } from '../constructs/database/secure-database';
 import { DataKeys } from '../constructs/keys/data-keys';
 import { SecureNetwork } from '../constructs/network/secure-network';
 import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
@@ -21,6 +22,7 @@ export class SecurePipelineStack extends Stack {
   public readonly curatedBuckets: ReadonlyMap<Classification, SecureBucket>;
   /** Records that failed validation: may hold anything, so it is Restricted. */
   public readonly quarantineBucket: SecureBucket;
+  public readonly database: SecureDatabase;
 
   constructor(scope: Construct, id: string, props: SecurePipelineStackProps) {
     super(scope, id, props);
@@ -45,6 +47,7 @@ export class SecurePipelineStack extends Stack {
       keys: this.keys,
       accessLogBucket: this.accessLogs,
     });
+    this.database = new SecureDatabase(this, 'Database', { network: this.network, keys: this.keys, profile });
     this.network.allowBucketsThroughEndpoint(...[...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket));
   }
 }

@@ -1,0 +1,281 @@
+/** RDS PostgreSQL for the curated tables: encrypted, TLS-only, IAM auth, isolated, rotating master secret. */
+import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { IConnectable, InstanceType, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
+import { BackupPlan, BackupPlanRule, BackupVault, CfnBackupSelection } from 'aws-cdk-lib/aws-backup';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import { Grant, IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { IKey } from 'aws-cdk-lib/aws-kms';
+import {
+  CaCertificate,
+  CfnDBInstance,
+  Credentials,
+  DatabaseInstance,
+  DatabaseInstanceEngine,
+  ParameterGroup,
+  PostgresEngineVersion,
+  StorageType,
+} from 'aws-cdk-lib/aws-rds';
+import { HostedRotation, ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { Classification, policyFor } from '../../classification';
+import { acknowledge } from '../../compliance/acknowledge';
+import { Profile } from '../../config';
+import { ConfigurationError, ProblemCollector } from '../../errors';
+import { encryptedLogGroup } from '../common/log-group';
+import { ManagedPolicyRole } from '../common/managed-policy-role';
+import { dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
+import { tagClassification } from '../common/tags';
+import { DataKeys } from '../keys/data-keys';
+import { SecureNetwork } from '../network/secure-network';
+
+export interface SecureDatabaseProps {
+  readonly network: SecureNetwork;
+  readonly keys: DataKeys;
+  readonly profile: Profile;
+  /** Database port; a non-default port keeps scanners for 5432 away. @default 5433 */
+  readonly port?: number;
+  /** Name of the database created. @default 'pipeline' */
+  readonly databaseName?: string;
+  /** Days between master password rotations. @default 30 */
+  readonly rotationDays?: number;
+  /**
+   * Settings that are refused when insecure, accepted for JavaScript callers and for clear errors:
+   * `publiclyAccessible`, `storageEncrypted`, `forceSsl`, `iamAuthentication`. @default secure values
+   */
+  readonly publiclyAccessible?: boolean;
+  readonly storageEncrypted?: boolean;
+  readonly forceSsl?: boolean;
+  readonly iamAuthentication?: boolean;
+}
+
+export const DEFAULT_DATABASE_PORT = 5433;
+const MASTER_USER = 'pipeline_admin';
+
+export class SecureDatabase extends Construct {
+  public readonly instance: DatabaseInstance;
+  /** The generated master credentials (CMK-encrypted, rotated). */
+  public readonly secret: ISecret;
+  public readonly securityGroup: SecurityGroup;
+  /** Security group of the hosted rotation function. */
+  public readonly rotationSecurityGroup: SecurityGroup;
+  public readonly port: number;
+  public readonly databaseName: string;
+  /** AWS Backup plan that copies the instance into a CMK-encrypted vault daily, beside RDS automated backups. */
+  public readonly backupPlan: BackupPlan;
+
+  constructor(scope: Construct, id: string, props: SecureDatabaseProps) {
+    super(scope, id);
+    const problems = new ProblemCollector(`SecureDatabase ${this.node.path}`);
+    const refuse = (prop: keyof SecureDatabaseProps, insecure: unknown, problem: string) => {
+      if (props[prop] === insecure) problems.add(prop, problem, `remove ${prop}; the secure setting is enforced`);
+    };
+    refuse('publiclyAccessible', true, 'would give the database a public address');
+    refuse('storageEncrypted', false, 'would store data unencrypted');
+    refuse('forceSsl', false, 'would accept connections without TLS');
+    refuse('iamAuthentication', false, 'would leave passwords as the only way to connect');
+    this.port = props.port ?? DEFAULT_DATABASE_PORT;
+    if (!Number.isInteger(this.port) || this.port < 1150 || this.port > 65535) {
+      problems.add('port', `${this.port} is outside what RDS accepts`, 'use a port from 1150 to 65535');
+    }
+    this.databaseName = props.databaseName ?? 'pipeline';
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(this.databaseName)) {
+      problems.add('databaseName', `"${this.databaseName}" is not a valid database name`, 'use lower_snake_case starting with a letter');
+    }
+    const rotationDays = props.rotationDays ?? 30;
+    if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 90) {
+      problems.add('rotationDays', `${rotationDays} days between rotations`, 'rotate at least every 90 days');
+    }
+    problems.throwIfAny();
+
+    const { network, keys, profile } = props;
+    const key = keys.keyFor(Classification.RESTRICTED);
+    const destroy = destroyDataAllowed(this);
+    const identifier = `${Stack.of(this).stackName}-${id}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').slice(0, 63);
+
+    this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+      vpc: network.vpc,
+      description: `PostgreSQL ${this.node.path}: no ingress except from granted security groups`,
+      allowAllOutbound: false,
+    });
+    const engine = DatabaseInstanceEngine.postgres({ version: PostgresEngineVersion.VER_18 });
+    const parameterGroup = new ParameterGroup(this, 'Parameters', {
+      engine,
+      description: 'TLS forced, connections and slow or DDL statements logged',
+      parameters: {
+        'rds.force_ssl': '1',
+        'ssl_min_protocol_version': 'TLSv1.2',
+        'password_encryption': 'scram-sha-256',
+        'log_connections': '1',
+        'log_disconnections': '1',
+        'log_statement': 'ddl',
+        'log_min_duration_statement': '1000',
+      },
+    });
+
+    // RDS creates /aws/rds/instance/<id>/<log> itself, unencrypted and kept forever, unless the group exists first.
+    const retention = policyFor(Classification.RESTRICTED).logRetentionDays;
+    const logGroups = ['postgresql', 'upgrade'].map((log) => encryptedLogGroup(this, `${log.charAt(0).toUpperCase()}${log.slice(1)}Logs`, {
+      key: keys.audit,
+      retentionDays: retention,
+      logGroupName: `/aws/rds/instance/${identifier}/${log}`,
+      removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
+    }));
+
+    this.instance = new DatabaseInstance(this, 'Instance', {
+      engine,
+      instanceIdentifier: identifier,
+      instanceType: new InstanceType(profile.databaseInstanceType),
+      vpc: network.vpc,
+      vpcSubnets: network.dataSubnets,
+      securityGroups: [this.securityGroup],
+      port: this.port,
+      databaseName: this.databaseName,
+      credentials: Credentials.fromGeneratedSecret(MASTER_USER, { encryptionKey: key, excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\' }),
+      storageEncrypted: true,
+      storageEncryptionKey: key,
+      storageType: StorageType.GP3,
+      allocatedStorage: profile.databaseAllocatedStorageGiB,
+      maxAllocatedStorage: profile.databaseAllocatedStorageGiB * 4,
+      parameterGroup,
+      iamAuthentication: true,
+      publiclyAccessible: false,
+      multiAz: profile.databaseMultiAz,
+      autoMinorVersionUpgrade: true,
+      backupRetention: Duration.days(profile.backupRetentionDays),
+      copyTagsToSnapshot: true,
+      deletionProtection: !destroy,
+      monitoringInterval: Duration.seconds(60),
+      monitoringRole: this.monitoringRole(),
+      enablePerformanceInsights: true,
+      performanceInsightEncryptionKey: key,
+      cloudwatchLogsExports: ['postgresql', 'upgrade'],
+      caCertificate: CaCertificate.RDS_CA_RSA2048_G1,
+      removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
+    });
+    for (const group of logGroups) this.instance.node.addDependency(group);
+    this.secret = this.instance.secret!;
+    tagClassification(this.instance, Classification.RESTRICTED);
+    tagClassification(this.secret, Classification.RESTRICTED);
+
+    this.rotationSecurityGroup = new SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: network.vpc,
+      description: `Hosted rotation of ${this.node.path}: reaches the database and the Secrets Manager endpoint only`,
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addIngressRule(this.rotationSecurityGroup, Port.tcp(this.port), 'Master password rotation');
+    this.rotationSecurityGroup.addEgressRule(this.securityGroup, Port.tcp(this.port), 'To the database');
+    if (network.endpointSecurityGroup) {
+      this.rotationSecurityGroup.addEgressRule(network.endpointSecurityGroup, Port.tcp(443), 'To the Secrets Manager and KMS endpoints');
+    }
+    this.secret.addRotationSchedule('Rotation', {
+      automaticallyAfter: Duration.days(rotationDays),
+      hostedRotation: HostedRotation.postgreSqlSingleUser({
+        functionName: `${identifier}-rotation`.slice(0, 64),
+        vpc: network.vpc,
+        vpcSubnets: network.computeSubnets,
+        securityGroups: [this.rotationSecurityGroup],
+      }),
+    });
+
+    this.backupPlan = this.addBackupPlan(key, profile);
+
+    const cfn = this.instance.node.defaultChild as CfnDBInstance;
+    if (!profile.databaseMultiAz) {
+      const reason = `The ${profile.name} profile runs one instance to keep cost down; the prod profile is Multi-AZ and automated backups cover this one`;
+      acknowledge(cfn, 'AwsSolutions-RDS3', reason);
+      for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) acknowledge(cfn, `${pack}-RDSMultiAZSupport`, reason);
+    }
+  }
+
+  /**
+   * Enhanced monitoring publishes OS metrics to the RDSOSMetrics log group. A customer-managed policy scoped to that
+   * group replaces the AWS-managed AmazonRDSEnhancedMonitoringRole.
+   */
+  private monitoringRole(): ManagedPolicyRole {
+    const { partition, region, account } = { partition: Aws.PARTITION, region: Stack.of(this).region, account: Stack.of(this).account };
+    const role = new ManagedPolicyRole(this, 'MonitoringRole', {
+      assumedBy: new ServicePrincipal('monitoring.rds.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': account } }),
+      description: 'RDS enhanced monitoring: OS metrics to the RDSOSMetrics log group only',
+    });
+    const group = `arn:${partition}:logs:${region}:${account}:log-group:RDSOSMetrics`;
+    acknowledge(role.policy, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:RDSOSMetrics:log-stream:*]`,
+      'RDS names each OS-metrics stream after the DbiResourceId of the instance, which exists only after this role; the grant stays inside the one RDSOSMetrics group');
+    role.addToPrincipalPolicy(new PolicyStatement({
+      actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams', 'logs:GetLogEvents'],
+      resources: [group, `${group}:log-stream:*`],
+    }));
+    return role;
+  }
+
+  /** A daily AWS Backup of the instance into a vault under the Restricted key, with its own least-privilege role. */
+  private addBackupPlan(key: IKey, profile: Profile): BackupPlan {
+    const vault = new BackupVault(this, 'BackupVault', {
+      encryptionKey: key,
+      removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
+    });
+    const plan = new BackupPlan(this, 'BackupPlan', {
+      backupVault: vault,
+      backupPlanRules: [new BackupPlanRule({
+        ruleName: 'Daily',
+        scheduleExpression: Schedule.cron({ minute: '0', hour: '3' }),
+        deleteAfter: Duration.days(Math.max(35, profile.backupRetentionDays)),
+        startWindow: Duration.hours(1),
+        completionWindow: Duration.hours(4),
+      })],
+    });
+    const role = new ManagedPolicyRole(this, 'BackupRole', {
+      assumedBy: new ServicePrincipal('backup.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
+      description: 'AWS Backup: snapshots of this database instance only',
+    });
+    const { partition, region, account } = { partition: Aws.PARTITION, region: Stack.of(this).region, account: Stack.of(this).account };
+    role.addToPrincipalPolicy(new PolicyStatement({
+      actions: ['rds:CreateDBSnapshot', 'rds:DescribeDBInstances', 'rds:ListTagsForResource', 'rds:AddTagsToResource'],
+      resources: [this.instance.instanceArn, `arn:${partition}:rds:${region}:${account}:snapshot:awsbackup:*`],
+    }));
+    role.addToPrincipalPolicy(new PolicyStatement({
+      actions: ['rds:DescribeDBSnapshots', 'rds:DeleteDBSnapshot', 'rds:CopyDBSnapshot'],
+      resources: [`arn:${partition}:rds:${region}:${account}:snapshot:awsbackup:*`],
+    }));
+    key.grant(role, 'kms:CreateGrant', 'kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt');
+    acknowledge(role.policy, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:awsbackup:*]`,
+      'AWS Backup names each snapshot awsbackup:job-<id> when the job runs; the grant is limited to snapshots AWS Backup creates in this account and region');
+    // CfnBackupSelection, not plan.addSelection(): the L2 attaches the AWS-managed backup policy to any role it is given.
+    new CfnBackupSelection(this, 'BackupSelection', {
+      backupPlanId: plan.backupPlanId,
+      backupSelection: { selectionName: 'Instance', iamRoleArn: role.roleArn, resources: [this.instance.instanceArn] },
+    });
+    return plan;
+  }
+
+  /** Endpoint host, port and database, for clients. */
+  public get endpoint(): { host: string; port: number; database: string } {
+    return { host: this.instance.dbInstanceEndpointAddress, port: this.port, database: this.databaseName };
+  }
+
+  /** `arn:<partition>:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<user>`: what IAM database auth checks. */
+  public dbUserArn(dbUser: string): string {
+    return Stack.of(this).formatArn({
+      service: 'rds-db',
+      resource: 'dbuser',
+      resourceName: `${this.instance.instanceResourceId}/${dbUser}`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      partition: Aws.PARTITION,
+    });
+  }
+
+  /**
+   * Lets `grantee` connect as `dbUser` with an IAM token (`rds-db:connect` on that user only) and, when it has
+   * security groups, opens the database port to them.
+   */
+  public grantConnect(grantee: IGrantable & Partial<IConnectable>, dbUser: string): Grant {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbUser)) {
+      throw new ConfigurationError(`SecureDatabase ${this.node.path}`, [{
+        path: 'grantConnect.dbUser', problem: `"${dbUser}" is not a valid PostgreSQL user name`, fix: 'use lower_snake_case, e.g. pipeline_loader',
+      }]);
+    }
+    if (grantee.connections) {
+      this.securityGroup.connections.allowFrom(grantee.connections, Port.tcp(this.port), `Connects as ${dbUser}`);
+    }
+    return Grant.addToPrincipal({ grantee, actions: ['rds-db:connect'], resourceArns: [this.dbUserArn(dbUser)] });
+  }
+}

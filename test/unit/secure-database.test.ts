@@ -1,0 +1,149 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Function as LambdaFunction, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { resolveProfile } from '../../lib/config';
+import { DataKeys } from '../../lib/constructs/keys/data-keys';
+import { SecureNetwork } from '../../lib/constructs/network/secure-network';
+import { SecureDatabase, SecureDatabaseProps } from '../../lib/constructs/database/secure-database';
+import { testStack } from '../helpers/app';
+
+function build(profileName = 'dev', extra: Partial<SecureDatabaseProps> = {}, context: Record<string, unknown> = {}) {
+  const stack = testStack(context);
+  const keys = new DataKeys(stack, 'Keys');
+  const network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90 });
+  const db = new SecureDatabase(stack, 'Database', { network, keys, profile: resolveProfile(profileName), ...extra });
+  return { stack, keys, network, db };
+}
+
+describe('SecureDatabase', () => {
+  const { stack, keys, db } = build();
+  const loader = new LambdaFunction(stack, 'Loader', {
+    runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('x'), vpc: (stack.node.findChild('Net') as SecureNetwork).vpc,
+  });
+  db.grantConnect(loader, 'pipeline_loader');
+  const template = Template.fromStack(stack);
+  const restrictedKey = { 'Fn::GetAtt': [stack.getLogicalId(keys.restricted.node.defaultChild as never), 'Arn'] };
+
+  test('PostgreSQL 18, encrypted with the Restricted CMK, IAM auth, private, in the data subnets', () => {
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      EngineVersion: Match.stringLikeRegexp('^18'),
+      StorageEncrypted: true,
+      KmsKeyId: restrictedKey,
+      EnableIAMDatabaseAuthentication: true,
+      PubliclyAccessible: false,
+      AutoMinorVersionUpgrade: true,
+      DeletionProtection: true,
+      BackupRetentionPeriod: 7,
+      MultiAZ: false,
+      Port: '5433',
+      EnablePerformanceInsights: true,
+      PerformanceInsightsKMSKeyId: restrictedKey,
+      MonitoringInterval: 60,
+      EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+      CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+      Tags: Match.arrayWith([{ Key: 'data-classification', Value: 'Restricted' }]),
+    });
+    const subnetGroup = Object.values(template.findResources('AWS::RDS::DBSubnetGroup'))[0]!;
+    const subnetIds = JSON.stringify(subnetGroup.Properties.SubnetIds);
+    expect(subnetIds).toMatch(/dataSubnet/);
+    expect(subnetIds).not.toMatch(/compute/);
+    expect(Object.values(template.findResources('AWS::RDS::DBInstance'))[0]).toMatchObject({ DeletionPolicy: 'Retain' });
+  });
+
+  test('parameter group forces TLS 1.2+ and logs connections and statements', () => {
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Family: 'postgres18',
+      Parameters: Match.objectLike({
+        'rds.force_ssl': '1', ssl_min_protocol_version: 'TLSv1.2', log_connections: '1', log_disconnections: '1', log_statement: 'ddl', log_min_duration_statement: '1000',
+      }),
+    });
+  });
+
+  test('log exports land in KMS-encrypted log groups with retention, created before the instance', () => {
+    for (const log of ['postgresql', 'upgrade']) {
+      template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: Match.stringLikeRegexp(`^/aws/rds/instance/teststack-database/${log}$`),
+        KmsKeyId: Match.anyValue(),
+        RetentionInDays: 731,
+      });
+    }
+    const instance = Object.values(template.findResources('AWS::RDS::DBInstance'))[0]!;
+    expect((instance.DependsOn as string[]).filter((d) => /Logs/.test(d))).toHaveLength(2);
+  });
+
+  test('master secret: generated, under the Restricted CMK, rotated every 30 days by a hosted function in isolated subnets', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: restrictedKey,
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"pipeline_admin"}' }),
+    });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      HostedRotationLambda: Match.objectLike({
+        RotationType: 'PostgreSQLSingleUser',
+        VpcSecurityGroupIds: Match.anyValue(),
+        VpcSubnetIds: Match.anyValue(),
+      }),
+    });
+    const rotation = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'))[0]!;
+    expect(JSON.stringify(rotation.Properties.HostedRotationLambda.VpcSubnetIds)).toMatch(/compute/);
+  });
+
+  test('security groups: ingress only from the rotation function and granted functions; rotation reaches DB and endpoints only', () => {
+    const dbSgId = stack.getLogicalId(db.securityGroup.node.defaultChild as never);
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .filter((r) => JSON.stringify(r.Properties.GroupId).includes(dbSgId));
+    expect(ingress).toHaveLength(2);
+    for (const r of ingress) {
+      expect(r.Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 5433, ToPort: 5433, SourceSecurityGroupId: expect.anything() });
+      expect(r.Properties.CidrIp).toBeUndefined();
+    }
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^Hosted rotation'),
+      SecurityGroupEgress: Match.absent(),
+    });
+    const rotationSgId = stack.getLogicalId(db.rotationSecurityGroup.node.defaultChild as never);
+    const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress'))
+      .filter((r) => JSON.stringify(r.Properties.GroupId).includes(rotationSgId)).map((r) => r.Properties.FromPort).sort();
+    expect(egress).toEqual([443, 5433]);
+  });
+
+  test('grantConnect names the exact rds-db:connect ARN of the user', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const statement = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).find((s) => s.Action === 'rds-db:connect');
+    const instanceId = stack.getLogicalId(db.instance.node.defaultChild as never);
+    expect(statement.Resource).toEqual({ 'Fn::Join': ['', [
+      'arn:', { Ref: 'AWS::Partition' }, ':rds-db:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':dbuser:',
+      { 'Fn::GetAtt': [instanceId, 'DbiResourceId'] }, '/pipeline_loader',
+    ]] });
+    expect(() => db.grantConnect(new Role(stack, 'R', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') }), 'Bad-User'))
+      .toThrow(/grantConnect\.dbUser: "Bad-User" is not a valid PostgreSQL user name/);
+  });
+
+  test('an AWS Backup plan copies the instance daily into a CMK-encrypted vault with a least-privilege role', () => {
+    template.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: restrictedKey });
+    template.hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupSelection: { SelectionName: 'Instance', IamRoleArn: Match.anyValue(), Resources: [Match.anyValue()] },
+    });
+    const roles = Object.values(template.findResources('AWS::IAM::Role'));
+    expect(JSON.stringify(roles)).not.toContain('AWSBackupServiceRolePolicy');
+    expect(JSON.stringify(roles)).not.toContain('AmazonRDSEnhancedMonitoringRole');
+  });
+
+  test('prod is Multi-AZ with 35-day backups', () => {
+    const t = Template.fromStack(build('prod').stack);
+    t.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true, BackupRetentionPeriod: 35, DeletionProtection: true });
+  });
+
+  test('insecure props are refused together', () => {
+    expect(() => build('dev', { publiclyAccessible: true, storageEncrypted: false, forceSsl: false, iamAuthentication: false, port: 80, rotationDays: 365 }))
+      .toThrow(/6 problems[\s\S]*publiclyAccessible[\s\S]*storageEncrypted[\s\S]*forceSsl[\s\S]*iamAuthentication[\s\S]*port[\s\S]*rotationDays/);
+  });
+
+  test('deletion protection lifts only with the double opt-in', () => {
+    const t = Template.fromStack(build('dev', {}, { profile: 'dev', destroyData: 'true' }).stack);
+    t.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: false });
+    expect(Stack.isStack(stack)).toBe(true);
+  });
+});
