@@ -3,6 +3,7 @@ export * from './errors';
 export * from './classification';
 export * from './config';
 export * from './compliance';
+export * from './constructs/common/arn-parts';
 export * from './constructs/common/removal';
 export * from './constructs/common/log-group';
 export * from './constructs/common/managed-policy-role';

@@ -27,6 +27,7 @@ import { dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { DataKeys } from '../keys/data-keys';
 import { SecureNetwork } from '../network/secure-network';
+import { arnParts } from '../common/arn-parts';
 
 export interface SecureDatabaseProps {
   readonly network: SecureNetwork;
@@ -192,7 +193,7 @@ export class SecureDatabase extends Construct {
    * group replaces the AWS-managed AmazonRDSEnhancedMonitoringRole.
    */
   private monitoringRole(): ManagedPolicyRole {
-    const { partition, region, account } = { partition: Aws.PARTITION, region: Stack.of(this).region, account: Stack.of(this).account };
+    const { partition, region, account } = arnParts(this);
     const role = new ManagedPolicyRole(this, 'MonitoringRole', {
       assumedBy: new ServicePrincipal('monitoring.rds.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': account } }),
       description: 'RDS enhanced monitoring: OS metrics to the RDSOSMetrics log group only',
@@ -227,7 +228,7 @@ export class SecureDatabase extends Construct {
       assumedBy: new ServicePrincipal('backup.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
       description: 'AWS Backup: snapshots of this database instance only',
     });
-    const { partition, region, account } = { partition: Aws.PARTITION, region: Stack.of(this).region, account: Stack.of(this).account };
+    const { partition, region, account } = arnParts(this);
     role.addToPrincipalPolicy(new PolicyStatement({
       actions: ['rds:CreateDBSnapshot', 'rds:DescribeDBInstances', 'rds:ListTagsForResource', 'rds:AddTagsToResource'],
       resources: [this.instance.instanceArn, `arn:${partition}:rds:${region}:${account}:snapshot:awsbackup:*`],

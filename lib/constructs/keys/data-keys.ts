@@ -1,5 +1,5 @@
 /** Customer-managed KMS keys: one per classification and one for audit data and logs. */
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -7,6 +7,7 @@ import { Classification, CLASSIFICATIONS, KeyRole, policyFor } from '../../class
 import { ProblemCollector } from '../../errors';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
+import { arnParts } from '../common/arn-parts';
 
 export type DataKeyRole = KeyRole | 'audit';
 
@@ -93,7 +94,7 @@ export class DataKeys extends Construct {
    * ARNs are built from pseudo parameters, not from the resources, so there is no circular dependency.
    */
   private admitLogServices(key: IKey): void {
-    const { partition, region, account } = { partition: Aws.PARTITION, region: Stack.of(this).region, account: Stack.of(this).account };
+    const { partition, region, account } = arnParts(this);
     const sourceAccount = { 'aws:SourceAccount': account };
 
     key.addToResourcePolicy(new PolicyStatement({

@@ -1,5 +1,5 @@
 /** The VPC: isolated tiers for data and compute, optional egress, flow logs, endpoints. No public ingress. */
-import { Aws, Stack, Token } from 'aws-cdk-lib';
+import { Aws, Token } from 'aws-cdk-lib';
 import {
   CfnFlowLog,
   GatewayVpcEndpoint,
@@ -24,6 +24,7 @@ import { Construct } from 'constructs';
 import { ProblemCollector } from '../../errors';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
+import { arnParts } from '../common/arn-parts';
 
 export const DATA_SUBNETS = 'data';
 export const COMPUTE_SUBNETS = 'compute';
@@ -192,7 +193,7 @@ export class SecureNetwork extends Construct {
 
   private addFlowLogs(vpc: Vpc, key: IKey, retentionDays: number): ILogGroup {
     const logGroup = encryptedLogGroup(this, 'FlowLogGroup', { key, retentionDays });
-    const { partition, region, account } = { partition: Aws.PARTITION, region: Stack.of(this).region, account: Stack.of(this).account };
+    const { partition, region, account } = arnParts(this);
     const role = new ManagedPolicyRole(this, 'FlowLogRole', {
       assumedBy: new ServicePrincipal('vpc-flow-logs.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': account },

@@ -2,7 +2,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { AnyPrincipal, Effect, IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IKey } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, BucketProps, CfnBucket, IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, BucketProps, CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
 import { ProblemCollector } from '../../errors';
@@ -89,11 +89,6 @@ export class SecureBucket extends Construct {
 
   public grantWrite(grantee: IGrantable, objectsKeyPattern?: string) {
     return this.bucket.grantPut(grantee, objectsKeyPattern);
-  }
-
-  /** The bucket as IBucket, for APIs that take one. */
-  public get asBucket(): IBucket {
-    return this.bucket;
   }
 
   /**
