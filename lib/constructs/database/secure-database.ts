@@ -1,5 +1,5 @@
 /** RDS PostgreSQL for the curated tables: encrypted, TLS-only, IAM auth, isolated, rotating master secret. */
-import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { IConnectable, InstanceType, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { BackupPlan, BackupPlanRule, BackupVault, CfnBackupSelection } from 'aws-cdk-lib/aws-backup';
 import { Schedule } from 'aws-cdk-lib/aws-events';
@@ -91,6 +91,7 @@ export class SecureDatabase extends Construct {
     const { network, keys, profile } = props;
     const key = keys.keyFor(Classification.RESTRICTED);
     const destroy = destroyDataAllowed(this);
+    const removalPolicy = dataRemovalPolicy(this, undefined, 'removalPolicy');
     const identifier = `${Stack.of(this).stackName}-${id}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').slice(0, 63);
 
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
@@ -119,7 +120,7 @@ export class SecureDatabase extends Construct {
       key: keys.audit,
       retentionDays: retention,
       logGroupName: `/aws/rds/instance/${identifier}/${log}`,
-      removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
+      removalPolicy,
     }));
 
     this.instance = new DatabaseInstance(this, 'Instance', {
@@ -151,7 +152,7 @@ export class SecureDatabase extends Construct {
       performanceInsightEncryptionKey: key,
       cloudwatchLogsExports: ['postgresql', 'upgrade'],
       caCertificate: CaCertificate.RDS_CA_RSA2048_G1,
-      removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
+      removalPolicy,
     });
     for (const group of logGroups) this.instance.node.addDependency(group);
     this.secret = this.instance.secret!;
@@ -178,7 +179,7 @@ export class SecureDatabase extends Construct {
       }),
     });
 
-    this.backupPlan = this.addBackupPlan(key, profile);
+    this.backupPlan = this.addBackupPlan(key, profile, removalPolicy);
 
     const cfn = this.instance.node.defaultChild as CfnDBInstance;
     if (!profile.databaseMultiAz) {
@@ -209,11 +210,10 @@ export class SecureDatabase extends Construct {
   }
 
   /** A daily AWS Backup of the instance into a vault under the Restricted key, with its own least-privilege role. */
-  private addBackupPlan(key: IKey, profile: Profile): BackupPlan {
-    const vault = new BackupVault(this, 'BackupVault', {
-      encryptionKey: key,
-      removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
-    });
+  private addBackupPlan(key: IKey, profile: Profile, removalPolicy: RemovalPolicy): BackupPlan {
+    const { partition, region, account } = arnParts(this);
+    const backupSnapshots = `arn:${partition}:rds:${region}:${account}:snapshot:awsbackup:*`;
+    const vault = new BackupVault(this, 'BackupVault', { encryptionKey: key, removalPolicy });
     const plan = new BackupPlan(this, 'BackupPlan', {
       backupVault: vault,
       backupPlanRules: [new BackupPlanRule({
@@ -225,17 +225,16 @@ export class SecureDatabase extends Construct {
       })],
     });
     const role = new ManagedPolicyRole(this, 'BackupRole', {
-      assumedBy: new ServicePrincipal('backup.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
+      assumedBy: new ServicePrincipal('backup.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': account } }),
       description: 'AWS Backup: snapshots of this database instance only',
     });
-    const { partition, region, account } = arnParts(this);
     role.addToPrincipalPolicy(new PolicyStatement({
       actions: ['rds:CreateDBSnapshot', 'rds:DescribeDBInstances', 'rds:ListTagsForResource', 'rds:AddTagsToResource'],
-      resources: [this.instance.instanceArn, `arn:${partition}:rds:${region}:${account}:snapshot:awsbackup:*`],
+      resources: [this.instance.instanceArn, backupSnapshots],
     }));
     role.addToPrincipalPolicy(new PolicyStatement({
       actions: ['rds:DescribeDBSnapshots', 'rds:DeleteDBSnapshot', 'rds:CopyDBSnapshot'],
-      resources: [`arn:${partition}:rds:${region}:${account}:snapshot:awsbackup:*`],
+      resources: [backupSnapshots],
     }));
     key.grant(role, 'kms:CreateGrant', 'kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt');
     acknowledge(role.policy, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:awsbackup:*]`,
@@ -260,7 +259,6 @@ export class SecureDatabase extends Construct {
       resource: 'dbuser',
       resourceName: `${this.instance.instanceResourceId}/${dbUser}`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      partition: Aws.PARTITION,
     });
   }
 
