@@ -8,6 +8,7 @@ export * from './constructs/common/removal';
 export * from './constructs/common/log-group';
 export * from './constructs/common/managed-policy-role';
 export * from './constructs/common/tags';
+export * from './constructs/compute/pipeline-function';
 export * from './constructs/database/secure-database';
 export * from './constructs/keys/data-keys';
 export * from './constructs/network/secure-network';

@@ -13,16 +13,18 @@ const SECRET_VALUE = [
   /^(ghp|gho|xox[abp]|sk_live)_?[A-Za-z0-9]{16,}/,
 ];
 
+/** Names of the variables whose literal value looks like a secret (tokens and references are fine). */
+export function secretLikeVariables(variables: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(variables)
+    .filter(([name, value]) => typeof value === 'string' && !Token.isUnresolved(value) && (
+      SECRET_VALUE.some((p) => p.test(value))
+      || (SECRET_NAME.test(name) && !REFERENCE_NAME.test(name) && value.length > 0 && !value.startsWith('arn:'))))
+    .map(([name]) => name);
+}
+
 /** Lambda environment variables carry references to secrets, never secret values (they are visible in the console). */
 export function NoSecretInLambdaEnvironment(node: CfnResource): NagRuleCompliance {
   if (!(node instanceof CfnFunction)) return NagRuleCompliance.NOT_APPLICABLE;
   const env = Stack.of(node).resolve(node.environment) as { variables?: Record<string, unknown> } | undefined;
-  for (const [name, value] of Object.entries(env?.variables ?? {})) {
-    if (typeof value !== 'string' || Token.isUnresolved(value)) continue;
-    if (SECRET_VALUE.some((p) => p.test(value))) return NagRuleCompliance.NON_COMPLIANT;
-    if (SECRET_NAME.test(name) && !REFERENCE_NAME.test(name) && value.length > 0 && !value.startsWith('arn:')) {
-      return NagRuleCompliance.NON_COMPLIANT;
-    }
-  }
-  return NagRuleCompliance.COMPLIANT;
+  return secretLikeVariables(env?.variables ?? {}).length > 0 ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT;
 }

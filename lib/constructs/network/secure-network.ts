@@ -2,6 +2,7 @@
 import { Aws, Token } from 'aws-cdk-lib';
 import {
   CfnFlowLog,
+  CfnRoute,
   GatewayVpcEndpoint,
   GatewayVpcEndpointAwsService,
   InterfaceVpcEndpoint,
@@ -21,6 +22,7 @@ import { IKey } from 'aws-cdk-lib/aws-kms';
 import { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledge } from '../../compliance/acknowledge';
 import { ProblemCollector } from '../../errors';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
@@ -144,7 +146,16 @@ export class SecureNetwork extends Construct {
     this.vpc = vpc;
     this.dataSubnets = { subnetGroupName: DATA_SUBNETS };
     this.computeSubnets = { subnetGroupName: COMPUTE_SUBNETS };
-    if (props.egress) this.egressSubnets = { subnetGroupName: EGRESS_SUBNETS };
+    if (props.egress) {
+      this.egressSubnets = { subnetGroupName: EGRESS_SUBNETS };
+      for (const subnet of vpc.publicSubnets) {
+        const route = subnet.node.findChild('DefaultRoute') as CfnRoute;
+        for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+          acknowledge(route, `${pack}-VPCNoUnrestrictedRouteToIGW`,
+            'This subnet holds only a NAT gateway (no public IPs are assigned): its default route to the internet gateway is what carries the egress tier\'s outbound NAT traffic');
+        }
+      }
+    }
 
     this.flowLogGroup = this.addFlowLogs(vpc, props.logKey, props.flowLogRetentionDays);
     this.endpointSecurityGroup = new SecurityGroup(this, 'EndpointSecurityGroup', {

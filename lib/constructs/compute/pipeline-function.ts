@@ -1,0 +1,199 @@
+/** The one way this project creates a Lambda function: hardened, in the VPC, encrypted, traced, bounded. */
+import * as path from 'path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Connections, IConnectable, Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
+import { IGrantable, IPrincipal, ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { Classification, policyFor } from '../../classification';
+import { acknowledge } from '../../compliance/acknowledge';
+import { secretLikeVariables } from '../../compliance/rules/no-secret-in-lambda-environment';
+import { Profile } from '../../config';
+import { ProblemCollector } from '../../errors';
+import { encryptedLogGroup } from '../common/log-group';
+import { ManagedPolicyRole } from '../common/managed-policy-role';
+import { tagClassification } from '../common/tags';
+import { DataKeys } from '../keys/data-keys';
+import { SecureNetwork } from '../network/secure-network';
+
+/** The newest Node.js LTS the Lambda service offers. */
+export const PIPELINE_RUNTIME = Runtime.NODEJS_24_X;
+
+/** Repository root: entries and the lock file are resolved from here. */
+const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
+
+export interface PipelineFunctionProps {
+  /** Handler source, e.g. `lambda/ingest/index.ts` (relative to the project root, or absolute). */
+  readonly entry: string;
+  /** Exported handler name. @default 'handler' */
+  readonly handler?: string;
+  /** Classification of the data the function handles: decides the env key and log retention. */
+  readonly classification: Classification;
+  readonly network: SecureNetwork;
+  readonly keys: DataKeys;
+  readonly profile: Profile;
+  /** Run in the egress tier to call the internet (the network must have one). @default false: isolated compute tier */
+  readonly internetAccess?: boolean;
+  /** Environment: references only (ARNs, names), never secret values. @default none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default the profile's functionConcurrency */
+  readonly reservedConcurrency?: number;
+  readonly description?: string;
+}
+
+/**
+ * A NodejsFunction bundled locally by esbuild (never Docker): latest Node LTS on arm64, minified with source maps,
+ * AWS SDK v3 from the runtime; its own security group (HTTPS out only, other ports opened by grants); an explicit
+ * log group under the audit key with the classification's retention; environment encrypted with the
+ * classification's key; X-Ray; reserved concurrency; an encrypted dead-letter queue for asynchronous invocations;
+ * and a role whose grants land in a customer-managed policy.
+ */
+export class PipelineFunction extends Construct implements IGrantable, IConnectable {
+  public readonly function: NodejsFunction;
+  public readonly role: ManagedPolicyRole;
+  public readonly securityGroup: SecurityGroup;
+  public readonly logGroup: ILogGroup;
+  public readonly deadLetterQueue: Queue;
+  public readonly classification: Classification;
+
+  constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
+    super(scope, id);
+    const problems = new ProblemCollector(`PipelineFunction ${this.node.path}`);
+    const entry = path.isAbsolute(props.entry) ? props.entry : path.join(PROJECT_ROOT, props.entry);
+    const secretLike = secretLikeVariables(props.environment ?? {});
+    if (secretLike.length > 0) {
+      problems.add(`environment.${secretLike.join(', environment.')}`, 'looks like a secret value',
+        'store it in Secrets Manager and pass the secret ARN (e.g. API_CREDENTIAL_SECRET_ARN)');
+    }
+    if (props.internetAccess && !props.network.egressSubnets) {
+      problems.add('internetAccess', 'the network has no egress tier', 'create SecureNetwork with egress: true');
+    }
+    const concurrency = props.reservedConcurrency ?? props.profile.functionConcurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      problems.add('reservedConcurrency', `${concurrency}`, 'reserve at least 1 so the function cannot starve or flood its neighbours');
+    }
+    problems.throwIfAny();
+
+    const { network, keys } = props;
+    this.classification = props.classification;
+    const dataKey = keys.keyFor(props.classification);
+    this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+      vpc: network.vpc,
+      description: `${this.node.path}: HTTPS to endpoints${props.internetAccess ? ' and the internet' : ''}; other ports only by grants`,
+      allowAllOutbound: false,
+    });
+    // Isolated subnets route only to the VPC and the gateway endpoints, so 443 reaches AWS APIs and nothing else;
+    // in the egress tier it also reaches the source APIs through NAT.
+    this.securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to AWS endpoints');
+    this.logGroup = encryptedLogGroup(this, 'LogGroup', { key: keys.audit, retentionDays: policyFor(props.classification).logRetentionDays });
+    this.role = new ManagedPolicyRole(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${this.node.path}`,
+    });
+    this.role.addManagedPolicy(basePolicy(this));
+    this.role.addToPrincipalPolicy(new PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    }));
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: dataKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    tagClassification(this.deadLetterQueue, props.classification);
+    acknowledge(this.deadLetterQueue, 'Serverless-SQSRedrivePolicy',
+      'This queue is itself the dead-letter destination of the function; a redrive policy would only move failed events to yet another queue');
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry,
+      handler: props.handler ?? 'handler',
+      runtime: PIPELINE_RUNTIME,
+      architecture: Architecture.ARM_64,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        format: OutputFormat.CJS,
+        target: 'node24',
+        externalModules: ['@aws-sdk/*'],
+      },
+      vpc: network.vpc,
+      vpcSubnets: props.internetAccess ? network.egressSubnets : network.computeSubnets,
+      securityGroups: [this.securityGroup],
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: id,
+        ...props.environment,
+      },
+      environmentEncryption: dataKey,
+      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: props.memorySize ?? 256,
+      reservedConcurrentExecutions: concurrency,
+      deadLetterQueue: this.deadLetterQueue,
+      description: props.description ?? `secure-data-pipeline ${id}`,
+    });
+    // Tracing through the L1: the L2 would add a wildcard X-Ray statement to every role; basePolicy holds it once.
+    (this.function.node.defaultChild as CfnFunction).tracingConfig = { mode: 'Active' };
+  }
+
+  public get grantPrincipal(): IPrincipal {
+    return this.role;
+  }
+
+  public get connections(): Connections {
+    return this.function.connections;
+  }
+
+  public get functionArn(): string {
+    return this.function.functionArn;
+  }
+
+  public addEnvironment(key: string, value: string): void {
+    const secretLike = secretLikeVariables({ [key]: value });
+    if (secretLike.length > 0) {
+      const problems = new ProblemCollector(`PipelineFunction ${this.node.path}`);
+      problems.add(`environment.${key}`, 'looks like a secret value', 'store it in Secrets Manager and pass the secret ARN');
+      problems.throwIfAny();
+    }
+    this.function.addEnvironment(key, value);
+  }
+}
+
+/**
+ * One customer-managed policy per stack with what every VPC function needs and IAM cannot scope to a resource:
+ * managing its network interfaces and sending X-Ray traces.
+ */
+function basePolicy(scope: Construct): ManagedPolicy {
+  const stack = Stack.of(scope);
+  const id = 'PipelineFunctionBasePolicy';
+  const existing = stack.node.tryFindChild(id) as ManagedPolicy | undefined;
+  if (existing) return existing;
+  const policy = new ManagedPolicy(stack, id, {
+    description: 'VPC network interfaces and X-Ray tracing for every PipelineFunction',
+    statements: [
+      new PolicyStatement({
+        sid: 'VpcNetworkInterfaces',
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }),
+      new PolicyStatement({ sid: 'XRayTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+    ],
+  });
+  acknowledge(policy, 'AwsSolutions-IAM5[Resource::*]',
+    'Lambda manages its VPC network interfaces before their ids exist, and X-Ray PutTraceSegments has no resource type; these are the only wildcard actions and they live in this one policy');
+  return policy;
+}
