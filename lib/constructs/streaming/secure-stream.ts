@@ -1,0 +1,423 @@
+/** Amazon MSK for the pipeline topics: TLS only, IAM SASL only, CMK at rest, isolated brokers, topic-scoped grants. */
+import { ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { IConnectable, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
+import { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { CfnCluster, CfnConfiguration, CfnTopic } from 'aws-cdk-lib/aws-msk';
+import { Construct } from 'constructs';
+import { Classification, policyFor } from '../../classification';
+import { DatasetsConfig, Profile } from '../../config';
+import { ConfigurationError, ProblemCollector } from '../../errors';
+import { encryptedLogGroup } from '../common/log-group';
+import { dataRemovalPolicy } from '../common/removal';
+import { tagClassification } from '../common/tags';
+import { DataKeys } from '../keys/data-keys';
+import { SecureNetwork } from '../network/secure-network';
+
+/** The only listener clients reach: TLS with IAM SASL authentication. */
+export const KAFKA_IAM_TLS_PORT = 9098;
+
+/**
+ * The Kafka version AWS marks "Recommended" for MSK provisioned clusters (ZooKeeper metadata mode: kafka.t3.small,
+ * the dev broker type, does not run KRaft versions). The topic API behind AWS::MSK::Topic needs 3.6.0 or later.
+ */
+export const DEFAULT_KAFKA_VERSION = '3.8.x';
+
+/** Oldest version accepted: AWS::MSK::Topic (the MSK topic API) needs Kafka 3.6.0 or later. */
+const MIN_KAFKA_VERSION: readonly [number, number] = [3, 6];
+
+/** MSK's per-cluster broker quota for ZooKeeper-mode clusters (KRaft allows more; we stay within the lower one). */
+const MAX_BROKERS = 30;
+
+/**
+ * How long `<dataset>.clean` keeps records, for every classification: a replay window for the store stage after an
+ * outage. The curated bucket is the system of record; keeping Restricted records longer in the broker would only
+ * widen their exposure.
+ */
+export const CLEAN_TOPIC_RETENTION_DAYS = 7;
+
+export type TopicKind = 'clean' | 'dlq';
+
+/** One declared topic and the settings the construct gives it. */
+export interface TopicSpec {
+  /** `<dataset>.clean` or `<dataset>.dlq`. */
+  readonly name: string;
+  readonly dataset: string;
+  readonly kind: TopicKind;
+  readonly classification: Classification;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Topic-level Kafka configuration (string values, as Kafka takes them). */
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+/** Replication settings that let one broker be down without losing acknowledged writes or availability. */
+export interface ReplicationSettings {
+  readonly replicationFactor: number;
+  readonly minInSyncReplicas: number;
+}
+
+/**
+ * Replication from the broker count: RF = min(3, brokers); min.insync.replicas = RF - 1, at least 1.
+ * 2 brokers (dev): RF 2, minISR 1 — a broker can restart without stopping producers. 3 brokers (prod): RF 3, minISR 2.
+ */
+export function replicationFor(brokerCount: number): ReplicationSettings {
+  const replicationFactor = Math.min(3, brokerCount);
+  return { replicationFactor, minInSyncReplicas: Math.max(1, replicationFactor - 1) };
+}
+
+/**
+ * Retention of a topic, in days. Clean topics: {@link CLEAN_TOPIC_RETENTION_DAYS} for every classification.
+ * Dead-letter topics hold records that failed processing until someone looks at them: they stay recoverable as long
+ * as the classification keeps a deleted object version recoverable (`objectRetentionDays`: 30 / 90 / 365 days).
+ */
+export function topicRetentionDays(classification: Classification, kind: TopicKind): number {
+  return kind === 'clean' ? CLEAN_TOPIC_RETENTION_DAYS : policyFor(classification).objectRetentionDays;
+}
+
+/** The topics of a datasets config: `<dataset>.clean` and `<dataset>.dlq` for each dataset. Pure. */
+export function topicSpecs(datasets: DatasetsConfig, partitions: number, replication: ReplicationSettings): TopicSpec[] {
+  return datasets.datasets.flatMap((d) => (['clean', 'dlq'] as const).map((kind): TopicSpec => ({
+    name: `${d.name}.${kind}`,
+    dataset: d.name,
+    kind,
+    classification: d.classification,
+    partitions,
+    replicationFactor: replication.replicationFactor,
+    configs: {
+      'cleanup.policy': 'delete',
+      'retention.ms': String(Duration.days(topicRetentionDays(d.classification, kind)).toMilliseconds()),
+      'min.insync.replicas': String(replication.minInSyncReplicas),
+      'unclean.leader.election.enable': 'false',
+    },
+  })));
+}
+
+export interface SecureStreamProps {
+  /** Brokers go in `network.dataSubnets` (isolated, 2 or 3 zones). */
+  readonly network: SecureNetwork;
+  /** The Restricted key encrypts broker volumes; the audit key encrypts broker logs. */
+  readonly keys: DataKeys;
+  /** Broker type, brokers per zone, storage and partitions per topic. */
+  readonly profile: Profile;
+  /** Every dataset gets `<dataset>.clean` and `<dataset>.dlq`. */
+  readonly datasets: DatasetsConfig;
+  /** Letters, digits and hyphens, starting with a letter, at most 64. @default `<stack name>-<id>`, lower-cased */
+  readonly clusterName?: string;
+  /** An MSK Kafka version, 3.6.0 or later (the topic API needs it). @default {@link DEFAULT_KAFKA_VERSION} */
+  readonly kafkaVersion?: string;
+  /**
+   * Settings that are refused when insecure, accepted for JavaScript callers and for clear errors:
+   * `clientBroker` (only `TLS`), `inClusterEncryption` (only true), `unauthenticated`, `scram`,
+   * `tlsClientCertificates` and `publicAccess` (only false). @default the secure value
+   */
+  readonly clientBroker?: string;
+  readonly inClusterEncryption?: boolean;
+  readonly unauthenticated?: boolean;
+  readonly scram?: boolean;
+  readonly tlsClientCertificates?: boolean;
+  readonly publicAccess?: boolean;
+}
+
+export class SecureStream extends Construct {
+  public readonly cluster: CfnCluster;
+  public readonly configuration: CfnConfiguration;
+  /** Admits TCP 9098 from security groups given a grant, nothing else. */
+  public readonly securityGroup: SecurityGroup;
+  public readonly clusterName: string;
+  public readonly kafkaVersion: string;
+  /** Brokers: data subnets × `profile.brokersPerAz`. */
+  public readonly brokerCount: number;
+  public readonly replication: ReplicationSettings;
+  /** Every declared topic, in datasets order. */
+  public readonly topics: readonly TopicSpec[];
+  private readonly topicResources = new Map<string, CfnTopic>();
+
+  constructor(scope: Construct, id: string, props: SecureStreamProps) {
+    super(scope, id);
+    const problems = new ProblemCollector(`SecureStream ${this.node.path}`);
+    refuseInsecure(props, problems);
+    const { network, keys, profile, datasets } = props;
+
+    this.kafkaVersion = props.kafkaVersion ?? DEFAULT_KAFKA_VERSION;
+    checkKafkaVersion(this.kafkaVersion, profile.brokerInstanceType, problems);
+    this.clusterName = props.clusterName ?? defaultClusterName(this, id);
+    if (!/^[a-zA-Z][a-zA-Z0-9-]{0,63}$/.test(this.clusterName)) {
+      problems.add('clusterName', `"${this.clusterName}" is not a valid MSK cluster name`,
+        'use letters, digits and hyphens, starting with a letter, at most 64 characters');
+    }
+
+    const subnetIds = network.vpc.selectSubnets(network.dataSubnets).subnetIds;
+    // MSK places the same number of brokers in each client subnet, and takes 2 or 3 of them.
+    if (subnetIds.length < 2 || subnetIds.length > 3) {
+      problems.add('network.dataSubnets', `selects ${subnetIds.length} subnets`,
+        'give the data tier 2 or 3 subnets, each in its own availability zone');
+    }
+    if (!Number.isInteger(profile.brokersPerAz) || profile.brokersPerAz < 1) {
+      problems.add('profile.brokersPerAz', `${profile.brokersPerAz} brokers per zone`, 'use a whole number of at least 1');
+    }
+    this.brokerCount = subnetIds.length * profile.brokersPerAz;
+    if (this.brokerCount > MAX_BROKERS) {
+      problems.add('profile.brokersPerAz', `${profile.brokersPerAz} brokers in each of ${subnetIds.length} zones is ${this.brokerCount} brokers`,
+        `stay within ${MAX_BROKERS} brokers per cluster`);
+    }
+    if (!Number.isInteger(profile.topicPartitions) || profile.topicPartitions < 1) {
+      problems.add('profile.topicPartitions', `${profile.topicPartitions} partitions per topic`, 'use a whole number of at least 1');
+    }
+    if (!Number.isInteger(profile.brokerStorageGiB) || profile.brokerStorageGiB < 1 || profile.brokerStorageGiB > 16384) {
+      problems.add('profile.brokerStorageGiB', `${profile.brokerStorageGiB} GiB per broker`, 'use 1 to 16384 GiB');
+    }
+    problems.throwIfAny();
+
+    this.replication = replicationFor(this.brokerCount);
+    this.topics = topicSpecs(datasets, profile.topicPartitions, this.replication);
+    const removalPolicy = dataRemovalPolicy(this, undefined, 'removalPolicy');
+    const restricted = Classification.RESTRICTED;
+
+    this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+      vpc: network.vpc,
+      description: `MSK brokers ${this.node.path}: TLS ${KAFKA_IAM_TLS_PORT} with IAM auth from granted security groups only`,
+      allowAllOutbound: false,
+    });
+    // A retained cluster keeps its network interfaces, and with them this group.
+    this.securityGroup.applyRemovalPolicy(removalPolicy);
+
+    this.configuration = new CfnConfiguration(this, 'Configuration', {
+      name: `${this.clusterName}-config`,
+      description: 'No topic auto-creation, no unclean leader election, replication suited to the broker count',
+      kafkaVersionsList: [this.kafkaVersion],
+      serverProperties: serverProperties(this.replication, profile.topicPartitions),
+    });
+    this.configuration.applyRemovalPolicy(removalPolicy);
+
+    // Broker logs may name clients and topics (never record values); kept like the cluster's own classification.
+    const brokerLogs = encryptedLogGroup(this, 'BrokerLogs', {
+      key: keys.audit,
+      retentionDays: policyFor(restricted).logRetentionDays,
+      logGroupName: `/aws/vendedlogs/msk/${this.clusterName}/broker`,
+      removalPolicy,
+    });
+
+    this.cluster = new CfnCluster(this, 'Cluster', {
+      clusterName: this.clusterName,
+      kafkaVersion: this.kafkaVersion,
+      numberOfBrokerNodes: this.brokerCount,
+      brokerNodeGroupInfo: {
+        instanceType: profile.brokerInstanceType,
+        clientSubnets: subnetIds,
+        securityGroups: [this.securityGroup.securityGroupId],
+        storageInfo: { ebsStorageInfo: { volumeSize: profile.brokerStorageGiB } },
+        connectivityInfo: { publicAccess: { type: 'DISABLED' } },
+      },
+      encryptionInfo: {
+        encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
+        encryptionAtRest: { dataVolumeKmsKeyId: keys.keyFor(restricted).keyArn },
+      },
+      clientAuthentication: {
+        sasl: { iam: { enabled: true }, scram: { enabled: false } },
+        tls: { enabled: false },
+        unauthenticated: { enabled: false },
+      },
+      loggingInfo: { brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: brokerLogs.logGroupName } } },
+      enhancedMonitoring: 'PER_BROKER',
+      configurationInfo: { arn: this.configuration.attrArn, revision: this.configuration.attrLatestRevisionRevision },
+    });
+    this.cluster.applyRemovalPolicy(removalPolicy);
+    tagClassification(this.cluster, restricted);
+
+    for (const topic of this.topics) {
+      const resource = new CfnTopic(this, `Topic-${topic.name}`, {
+        clusterArn: this.cluster.attrArn,
+        topicName: topic.name,
+        partitionCount: topic.partitions,
+        replicationFactor: topic.replicationFactor,
+        configs: encodeTopicConfigs(topic.configs),
+      });
+      // Deleting a topic deletes its records: topics follow the data removal policy like the cluster.
+      resource.applyRemovalPolicy(removalPolicy);
+      this.topicResources.set(topic.name, resource);
+    }
+  }
+
+  /** The cluster ARN, `arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>`. */
+  public get clusterArn(): string {
+    return this.cluster.attrArn;
+  }
+
+  /** Names of the declared topics. */
+  public get topicNames(): string[] {
+    return this.topics.map((t) => t.name);
+  }
+
+  /** The CfnTopic of a declared topic. */
+  public topicResource(topic: string): CfnTopic {
+    this.requireTopic('topicResource', topic);
+    return this.topicResources.get(topic)!;
+  }
+
+  /** `arn:<partition>:kafka:<region>:<account>:topic/<clusterName>/<clusterUuid>/<topic>` of a declared topic. */
+  public topicArn(topic: string): string {
+    this.requireTopic('topicArn', topic);
+    return this.kafkaArn('topic', topic);
+  }
+
+  /** `arn:<partition>:kafka:<region>:<account>:group/<clusterName>/<clusterUuid>/<group>`. */
+  public groupArn(group: string): string {
+    this.requireGroup('groupArn', group);
+    return this.kafkaArn('group', group);
+  }
+
+  /**
+   * Lets `grantee` produce to one declared topic over IAM: Connect, DescribeCluster and WriteDataIdempotently on this
+   * cluster, DescribeTopic and WriteData on that topic only; opens port 9098 to the grantee's security groups.
+   */
+  public grantProduce(grantee: IGrantable & Partial<IConnectable>, topic: string): Grant {
+    this.requireTopic('grantProduce', topic);
+    this.admit(grantee);
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster', 'kafka-cluster:WriteDataIdempotently'],
+      resourceArns: [this.clusterArn],
+    }).combine(Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+      resourceArns: [this.topicArn(topic)],
+    }));
+  }
+
+  /**
+   * Lets `grantee` consume one declared topic as one consumer group over IAM: Connect, DescribeCluster and
+   * DescribeClusterDynamicConfiguration on this cluster, plus the control-plane reads a Lambda event source mapping
+   * makes with the function's role (kafka:DescribeClusterV2, kafka:GetBootstrapBrokers) on this cluster only;
+   * DescribeTopic and ReadData on that topic; DescribeGroup and AlterGroup on that group. Opens port 9098 to the
+   * grantee's security groups.
+   */
+  public grantConsume(grantee: IGrantable & Partial<IConnectable>, topic: string, consumerGroup: string): Grant {
+    this.requireTopic('grantConsume', topic);
+    this.requireGroup('grantConsume', consumerGroup);
+    this.admit(grantee);
+    return Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'kafka-cluster:Connect', 'kafka-cluster:DescribeCluster', 'kafka-cluster:DescribeClusterDynamicConfiguration',
+        'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers',
+      ],
+      resourceArns: [this.clusterArn],
+    }).combine(Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      resourceArns: [this.topicArn(topic)],
+    })).combine(Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
+      resourceArns: [this.groupArn(consumerGroup)],
+    }));
+  }
+
+  /** Topic and group ARNs carry the cluster UUID, which exists only once the cluster does: split it from the ARN. */
+  private kafkaArn(resource: 'topic' | 'group', name: string): string {
+    const clusterUuid = Fn.select(2, Fn.split('/', this.clusterArn));
+    return Stack.of(this).formatArn({
+      service: 'kafka',
+      resource,
+      resourceName: `${this.clusterName}/${clusterUuid}/${name}`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+
+  private admit(grantee: Partial<IConnectable>): void {
+    if (grantee.connections) {
+      this.securityGroup.connections.allowFrom(grantee.connections, Port.tcp(KAFKA_IAM_TLS_PORT), 'Kafka over TLS with IAM auth');
+    }
+  }
+
+  private requireTopic(method: string, topic: string): void {
+    if (!this.topicResources.has(topic)) {
+      const declared = this.topicNames;
+      throw new ConfigurationError(`SecureStream ${this.node.path}`, [{
+        path: `${method}.topic`,
+        problem: `"${topic}" is not a declared topic (declared: ${declared.length > 0 ? declared.join(', ') : 'none'})`,
+        fix: 'use one of the declared topics; topics come from the datasets config as <dataset>.clean and <dataset>.dlq',
+      }]);
+    }
+  }
+
+  private requireGroup(method: string, group: string): void {
+    // No IAM wildcards (* ?) and nothing that could change the ARN's shape.
+    if (Token.isUnresolved(group) || !/^[a-zA-Z0-9._-]{1,200}$/.test(group)) {
+      throw new ConfigurationError(`SecureStream ${this.node.path}`, [{
+        path: `${method}.consumerGroup`,
+        problem: `"${group}" is not a valid consumer group name`,
+        fix: 'use 1 to 200 letters, digits, ".", "_" or "-" (no wildcards), e.g. patient_visits.store',
+      }]);
+    }
+  }
+}
+
+function refuseInsecure(props: SecureStreamProps, problems: ProblemCollector): void {
+  const fix = (prop: string) => `remove ${prop}; the secure setting is enforced`;
+  if (props.clientBroker !== undefined && props.clientBroker !== 'TLS') {
+    problems.add('clientBroker', `"${props.clientBroker}" would open a plaintext listener`, fix('clientBroker'));
+  }
+  if (props.inClusterEncryption === false) {
+    problems.add('inClusterEncryption', 'would replicate between brokers in plaintext', fix('inClusterEncryption'));
+  }
+  if (props.unauthenticated === true) {
+    problems.add('unauthenticated', 'would let any client on the network connect without credentials', fix('unauthenticated'));
+  }
+  if (props.scram === true) {
+    problems.add('scram', 'would add password logins that IAM topic grants do not govern', fix('scram'));
+  }
+  if (props.tlsClientCertificates === true) {
+    problems.add('tlsClientCertificates', 'would add certificate logins that IAM topic grants do not govern', fix('tlsClientCertificates'));
+  }
+  if (props.publicAccess === true) {
+    problems.add('publicAccess', 'would give the brokers public addresses', fix('publicAccess'));
+  }
+}
+
+function checkKafkaVersion(version: string, instanceType: string, problems: ProblemCollector): void {
+  const m = /^(\d+)\.(\d+)\.(\d+|x)(\.kraft)?$/.exec(version);
+  if (!m) {
+    problems.add('kafkaVersion', `"${version}" is not an MSK Kafka version`, `use a version MSK lists, e.g. "${DEFAULT_KAFKA_VERSION}"`);
+    return;
+  }
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major < MIN_KAFKA_VERSION[0] || (major === MIN_KAFKA_VERSION[0] && minor < MIN_KAFKA_VERSION[1])) {
+    problems.add('kafkaVersion', `${version} is older than ${MIN_KAFKA_VERSION.join('.')}.0, which AWS::MSK::Topic needs`,
+      `use ${DEFAULT_KAFKA_VERSION} or later`);
+  }
+  if (m[4] && instanceType.startsWith('kafka.t3.')) {
+    problems.add('kafkaVersion', `${version} runs in KRaft mode, which ${instanceType} brokers do not support`,
+      `use ${DEFAULT_KAFKA_VERSION} or an m5/m7g broker type`);
+  }
+}
+
+function serverProperties(replication: ReplicationSettings, partitions: number): string {
+  const rf = String(replication.replicationFactor);
+  const minIsr = String(replication.minInSyncReplicas);
+  return [
+    // Topics exist only as declared (AWS::MSK::Topic); a typo in a client never creates one.
+    'auto.create.topics.enable=false',
+    // No effect while IAM is the only authentication (MSK authorizes IAM clients by policy); it keeps any
+    // other listener ever enabled deny-by-default.
+    'allow.everyone.if.no.acl.found=false',
+    `default.replication.factor=${rf}`,
+    `min.insync.replicas=${minIsr}`,
+    `num.partitions=${partitions}`,
+    `offsets.topic.replication.factor=${rf}`,
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    'unclean.leader.election.enable=false',
+  ].join('\n');
+}
+
+/** AWS::MSK::Topic `Configs`: the topic settings as a JSON object of strings, Base64-encoded (as the MSK topic API takes them). */
+export function encodeTopicConfigs(configs: Readonly<Record<string, string>>): string {
+  return Buffer.from(JSON.stringify(configs), 'utf8').toString('base64');
+}
+
+function defaultClusterName(scope: Construct, id: string): string {
+  const stackName = Stack.of(scope).stackName;
+  const base = Token.isUnresolved(stackName) ? id : `${stackName}-${id}`;
+  return base.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^[^a-z]+/, '').slice(0, 64).replace(/-+$/, '');
+}
