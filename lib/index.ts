@@ -12,6 +12,8 @@ export * from './constructs/compute/pipeline-function';
 export * from './constructs/database/secure-database';
 export * from './constructs/keys/data-keys';
 export * from './constructs/network/secure-network';
+export * from './constructs/secrets/api-credential';
+export * from './constructs/secrets/grant-secret';
 export * from './constructs/storage/access-log-bucket';
 export * from './constructs/storage/secure-bucket';
 export * from './stacks/secure-pipeline-stack';

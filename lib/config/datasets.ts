@@ -46,6 +46,14 @@ const SourceSchema = z
     maxResponseBytes: z.number().int().min(1024).max(50 * 1024 * 1024).default(5 * 1024 * 1024),
     /** Where the records are in the response body (a top-level property), or omit when the body is an array. */
     recordsPath: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+    /** OAuth2 client-credentials authentication; omit for an open source. */
+    auth: z
+      .object({
+        tokenUrl: z.string().url('must be an absolute URL'),
+        scope: z.string().max(1000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -79,11 +87,17 @@ export interface FieldConfig {
   readonly description?: string;
 }
 
+export interface SourceAuthConfig {
+  readonly tokenUrl: string;
+  readonly scope?: string;
+}
+
 export interface SourceConfig {
   readonly url: string;
   readonly schedule: string;
   readonly maxResponseBytes: number;
   readonly recordsPath?: string;
+  readonly auth?: SourceAuthConfig;
 }
 
 export interface DatasetConfig {
@@ -149,18 +163,8 @@ type ParsedDataset = z.infer<typeof DatasetSchema>;
 function resolveDataset(d: ParsedDataset, where: string, problems: ConfigurationProblem[]): DatasetConfig {
   const add = (path: string, problem: string, fix: string) => problems.push({ path: `${where}${path}`, problem, fix });
 
-  const url = new URL(d.source.url);
-  if (url.protocol !== 'https:') {
-    add('.source.url', `uses ${url.protocol.replace(':', '')}, not HTTPS`, 'serve the source over https:// (TLS 1.2 or later)');
-  }
-  if (url.username || url.password) {
-    add('.source.url', 'contains credentials', 'remove user:password@ and store the credential in the ApiCredential secret');
-  }
-  for (const param of url.searchParams.keys()) {
-    if (SECRET_QUERY_PARAMS.test(param)) {
-      add('.source.url', `query parameter "${param}" looks like a credential`, 'remove it and store the credential in the ApiCredential secret');
-    }
-  }
+  checkUrl(d.source.url, '.source.url', add);
+  if (d.source.auth) checkUrl(d.source.auth.tokenUrl, '.source.auth.tokenUrl', add);
 
   const names = new Set<string>();
   const fields: FieldConfig[] = d.fields.map((f) => {
@@ -224,9 +228,26 @@ function resolveDataset(d: ParsedDataset, where: string, problems: Configuration
       schedule: d.source.schedule,
       maxResponseBytes: d.source.maxResponseBytes,
       ...(d.source.recordsPath !== undefined ? { recordsPath: d.source.recordsPath } : {}),
+      ...(d.source.auth !== undefined ? { auth: { tokenUrl: d.source.auth.tokenUrl, ...(d.source.auth.scope !== undefined ? { scope: d.source.auth.scope } : {}) } } : {}),
     },
     fields,
   };
+}
+
+/** HTTPS only, no credentials in the URL or its query. */
+function checkUrl(value: string, path: string, add: (path: string, problem: string, fix: string) => void): void {
+  const url = new URL(value);
+  if (url.protocol !== 'https:') {
+    add(path, `uses ${url.protocol.replace(':', '')}, not HTTPS`, 'serve it over https:// (TLS 1.2 or later)');
+  }
+  if (url.username || url.password) {
+    add(path, 'contains credentials', 'remove user:password@ and store the credential in the ApiCredential secret');
+  }
+  for (const param of url.searchParams.keys()) {
+    if (SECRET_QUERY_PARAMS.test(param)) {
+      add(path, `query parameter "${param}" looks like a credential`, 'remove it and store the credential in the ApiCredential secret');
+    }
+  }
 }
 
 /** Adds the dataset's name to zod paths such as `datasets.datasets[2].fields[1].handling` for readability. */

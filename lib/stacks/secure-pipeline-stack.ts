@@ -5,6 +5,7 @@ import { DatasetsConfig, Profile } from '../config';
 import { SecureDatabase } from '../constructs/database/secure-database';
 import { DataKeys } from '../constructs/keys/data-keys';
 import { SecureNetwork } from '../constructs/network/secure-network';
+import { ApiCredential } from '../constructs/secrets/api-credential';
 import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
 import { SecureBucket } from '../constructs/storage/secure-bucket';
 
@@ -23,6 +24,8 @@ export class SecurePipelineStack extends Stack {
   /** Records that failed validation: may hold anything, so it is Restricted. */
   public readonly quarantineBucket: SecureBucket;
   public readonly database: SecureDatabase;
+  /** The source credential of each dataset whose source authenticates, by dataset name. */
+  public readonly credentials: ReadonlyMap<string, ApiCredential>;
 
   constructor(scope: Construct, id: string, props: SecurePipelineStackProps) {
     super(scope, id, props);
@@ -33,6 +36,9 @@ export class SecurePipelineStack extends Stack {
       logKey: this.keys.audit,
       flowLogRetentionDays: profile.platformLogRetentionDays,
       azCount: profile.azCount,
+      // Only the stages that call source APIs need the internet; the tier exists only when a dataset has a source.
+      egress: datasets.datasets.length > 0,
+      natGateways: profile.natGateways,
     });
     this.accessLogs = new AccessLogBucket(this, 'AccessLogs');
 
@@ -47,7 +53,19 @@ export class SecurePipelineStack extends Stack {
       keys: this.keys,
       accessLogBucket: this.accessLogs,
     });
+    this.credentials = new Map(datasets.datasets.flatMap((d) => d.source.auth ? [[d.name, new ApiCredential(this, `${pascalCase(d.name)}Credential`, {
+      keys: this.keys,
+      network: this.network,
+      profile,
+      tokenUrl: d.source.auth.tokenUrl,
+      probeUrl: d.source.url,
+      ...(d.source.auth.scope !== undefined ? { scope: d.source.auth.scope } : {}),
+    })] as const] : []));
     this.database = new SecureDatabase(this, 'Database', { network: this.network, keys: this.keys, profile });
     this.network.allowBucketsThroughEndpoint(...[...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket));
   }
+}
+
+function pascalCase(name: string): string {
+  return name.split('_').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
 }

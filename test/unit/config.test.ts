@@ -96,6 +96,16 @@ describe('datasets config', () => {
     for (const p of err.problems) expect(p.fix.length).toBeGreaterThan(5);
   });
 
+  test('the source token URL follows the same HTTPS rules as the source URL', () => {
+    const err = problemsOf({ datasets: [dataset({ source: { url: 'https://api.example.com/x', auth: { tokenUrl: 'http://auth.example.com/token?client_secret=x' } } })] });
+    expect(err.problems.map((p) => `${p.path}: ${p.problem}`)).toEqual([
+      'datasets[0] "patients".source.auth.tokenUrl: uses http, not HTTPS',
+      'datasets[0] "patients".source.auth.tokenUrl: query parameter "client_secret" looks like a credential',
+    ]);
+    const ok = validateDatasetsConfig({ datasets: [dataset({ source: { url: 'https://api.example.com/x', auth: { tokenUrl: 'https://auth.example.com/token', scope: 'read' } } })] });
+    expect(ok.datasets[0]!.source.auth).toEqual({ tokenUrl: 'https://auth.example.com/token', scope: 'read' });
+  });
+
   test('shape errors name the dataset and the unknown key', () => {
     const err = problemsOf({ datasets: [dataset({ clasification: 'Public' }, [
       { name: 'id', type: 'string', handling: 'tokenize' },

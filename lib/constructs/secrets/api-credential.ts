@@ -1,0 +1,133 @@
+/** The source API's OAuth2 client credential in Secrets Manager, with a rotation function that keeps its token fresh. */
+import { Duration } from 'aws-cdk-lib';
+import { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { IKey } from 'aws-cdk-lib/aws-kms';
+import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
+import { CfnRotationSchedule, ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { Classification } from '../../classification';
+import { Profile } from '../../config';
+import { ProblemCollector } from '../../errors';
+import { arnParts } from '../common/arn-parts';
+import { tagClassification } from '../common/tags';
+import { PipelineFunction } from '../compute/pipeline-function';
+import { DataKeys } from '../keys/data-keys';
+import { SecureNetwork } from '../network/secure-network';
+import { grantSecret, SECRET_READ_ACTIONS, SECRET_ROTATE_ACTIONS } from './grant-secret';
+
+export interface ApiCredentialProps {
+  readonly keys: DataKeys;
+  readonly network: SecureNetwork;
+  readonly profile: Profile;
+  /** OAuth2 token endpoint (HTTPS). Stored in the secret; not a secret itself. */
+  readonly tokenUrl: string;
+  /** An HTTPS URL the rotation calls with the new token to prove it works before promoting it. */
+  readonly probeUrl: string;
+  /** OAuth2 scope to ask for. @default none */
+  readonly scope?: string;
+  /** How often a fresh token is obtained (Secrets Manager allows 4 hours at the least). @default 4 hours */
+  readonly rotateEvery?: Duration;
+  /**
+   * Never pass credentials here: they would end up in the template. These props exist only to refuse them with a
+   * clear message; put the values with `aws secretsmanager put-secret-value` after deploying.
+   */
+  readonly clientId?: unknown;
+  readonly clientSecret?: unknown;
+  readonly accessToken?: unknown;
+  readonly secretValue?: unknown;
+}
+
+/** Placeholder for the client id until the operator stores the real one; rotation fails visibly until then. */
+export const UNSET_CLIENT_ID = 'SET-ME-WITH-put-secret-value';
+
+export class ApiCredential extends Construct {
+  public readonly secret: ISecret;
+  public readonly rotationFunction: PipelineFunction;
+  /** The CMK that encrypts the secret (the Restricted key). */
+  public readonly key: IKey;
+
+  constructor(scope: Construct, id: string, props: ApiCredentialProps) {
+    super(scope, id);
+    const problems = new ProblemCollector(`ApiCredential ${this.node.path}`);
+    for (const prop of ['clientId', 'clientSecret', 'accessToken', 'secretValue'] as const) {
+      if (props[prop] !== undefined) {
+        problems.add(prop, 'a credential value in props would be stored in plaintext in the template',
+          'remove it; after deploying, store it with `aws secretsmanager put-secret-value` (see README)');
+      }
+    }
+    for (const prop of ['tokenUrl', 'probeUrl'] as const) {
+      const problem = httpsProblem(props[prop]);
+      if (problem) problems.add(prop, problem, 'use an https:// URL without credentials or query secrets');
+    }
+    const every = props.rotateEvery ?? Duration.hours(4);
+    if (every.toHours({ integral: false }) < 4 || every.toDays({ integral: false }) > 30) {
+      problems.add('rotateEvery', `${every.toHumanString()}`, 'use 4 hours to 30 days (Secrets Manager rotates at most every 4 hours)');
+    }
+    problems.throwIfAny();
+
+    const key = props.keys.keyFor(Classification.RESTRICTED);
+    this.key = key;
+    const template: Record<string, string> = { clientId: UNSET_CLIENT_ID, tokenUrl: props.tokenUrl, probeUrl: props.probeUrl };
+    if (props.scope) template.scope = props.scope;
+    const secret = new Secret(this, 'Secret', {
+      description: `OAuth2 client credential and current bearer token for ${props.tokenUrl}`,
+      encryptionKey: key,
+      // The generated clientSecret is only a placeholder: no real value is ever in the template.
+      generateSecretString: { secretStringTemplate: JSON.stringify(template), generateStringKey: 'clientSecret', excludePunctuation: true },
+    });
+    tagClassification(secret, Classification.RESTRICTED);
+    this.secret = secret;
+
+    this.rotationFunction = new PipelineFunction(this, 'Rotation', {
+      entry: 'lambda/rotate-api-credential/index.ts',
+      classification: Classification.RESTRICTED,
+      network: props.network,
+      keys: props.keys,
+      profile: props.profile,
+      internetAccess: true,
+      reservedConcurrency: 1,
+      environment: { PROBE_URL: props.probeUrl },
+      description: `Rotates the bearer token of ${this.node.path}`,
+    });
+    // Exactly what the four rotation steps call, on this secret only (the L2 schedule would also add
+    // GetRandomPassword on '*', which this rotation never uses, hence CfnRotationSchedule below).
+    grantSecret(this, secret, key, this.rotationFunction, SECRET_ROTATE_ACTIONS);
+    const permission = new CfnPermission(this, 'SecretsManagerInvokes', {
+      action: 'lambda:InvokeFunction',
+      functionName: this.rotationFunction.functionArn,
+      principal: 'secretsmanager.amazonaws.com',
+      sourceArn: secret.secretArn,
+      sourceAccount: arnParts(this).account,
+    });
+    const schedule = new CfnRotationSchedule(this, 'RotationSchedule', {
+      secretId: secret.secretArn,
+      rotationLambdaArn: this.rotationFunction.functionArn,
+      rotationRules: { scheduleExpression: scheduleExpression(every) },
+      // The first rotation needs the real client id and secret, which are stored after the deploy.
+      rotateImmediatelyOnUpdate: false,
+    });
+    schedule.node.addDependency(permission);
+  }
+
+  /** Lets a consumer read the current token (and decrypt it with the key, through Secrets Manager only). */
+  public grantRead(grantee: IGrantable) {
+    return grantSecret(this, this.secret, this.key, grantee, SECRET_READ_ACTIONS);
+  }
+}
+
+function scheduleExpression(every: Duration): string {
+  const hours = every.toHours({ integral: false });
+  return Number.isInteger(hours / 24) ? `rate(${hours / 24} days)` : `rate(${Math.round(hours)} hours)`;
+}
+
+function httpsProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${value}" is not an absolute URL`;
+  }
+  if (url.protocol !== 'https:') return `uses ${url.protocol.replace(':', '')}, not HTTPS`;
+  if (url.username || url.password) return 'contains credentials';
+  return undefined;
+}
