@@ -15,5 +15,6 @@ export * from './constructs/network/secure-network';
 export * from './constructs/secrets/api-credential';
 export * from './constructs/secrets/grant-secret';
 export * from './constructs/storage/access-log-bucket';
+export * from './constructs/streaming/secure-stream';
 export * from './constructs/storage/secure-bucket';
 export * from './stacks/secure-pipeline-stack';

@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { Fn, Stack, StackProps, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Classification, CLASSIFICATIONS } from '../classification';
 import { DatasetsConfig, Profile } from '../config';
@@ -6,6 +6,7 @@ import { SecureDatabase } from '../constructs/database/secure-database';
 import { DataKeys } from '../constructs/keys/data-keys';
 import { SecureNetwork } from '../constructs/network/secure-network';
 import { ApiCredential } from '../constructs/secrets/api-credential';
+import { SecureStream } from '../constructs/streaming/secure-stream';
 import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
 import { SecureBucket } from '../constructs/storage/secure-bucket';
 
@@ -26,9 +27,12 @@ export class SecurePipelineStack extends Stack {
   public readonly database: SecureDatabase;
   /** The source credential of each dataset whose source authenticates, by dataset name. */
   public readonly credentials: ReadonlyMap<string, ApiCredential>;
+  public readonly stream: SecureStream;
+  private readonly azCount: number;
 
   constructor(scope: Construct, id: string, props: SecurePipelineStackProps) {
     super(scope, id, props);
+    this.azCount = props.profile.azCount;
     const { profile, datasets } = props;
 
     this.keys = new DataKeys(this, 'Keys');
@@ -62,8 +66,22 @@ export class SecurePipelineStack extends Stack {
       ...(d.source.auth.scope !== undefined ? { scope: d.source.auth.scope } : {}),
     })] as const] : []));
     this.database = new SecureDatabase(this, 'Database', { network: this.network, keys: this.keys, profile });
+    this.stream = new SecureStream(this, 'Stream', { network: this.network, keys: this.keys, profile, datasets });
     this.network.allowBucketsThroughEndpoint(...[...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket));
   }
+
+  /** The profile's zones, also when the stack is env-agnostic (CDK would otherwise offer two). */
+  public override get availabilityZones(): string[] {
+    return Token.isUnresolved(this.region) ? agnosticAvailabilityZones(this.azCount) : super.availabilityZones;
+  }
+}
+
+/**
+ * An env-agnostic stack sees only two availability zones; the profile decides how many the pipeline spans (prod: 3),
+ * so pick them from the region at deploy time. With -c account/-c region the real zones are used.
+ */
+export function agnosticAvailabilityZones(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => Fn.select(i, Fn.getAzs()));
 }
 
 function pascalCase(name: string): string {
