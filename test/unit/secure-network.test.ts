@@ -50,11 +50,11 @@ describe('SecureNetwork', () => {
   test('interface endpoints for every AWS API the stages call, behind an SG that admits 443 from the VPC only', () => {
     const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
     const services = endpoints.map((e) => JSON.stringify(e.Properties.ServiceName));
-    for (const s of ['secretsmanager', 'kms', '.logs', 'sts', 'sqs', 'sns', 'lambda', 'xray', 'monitoring', '.s3']) {
+    for (const s of ['secretsmanager', 'kms', '.logs', 'sts', 'sqs', 'sns', 'lambda', 'xray', 'monitoring', '.kafka', '.s3', '.dynamodb']) {
       expect(services.some((n) => n.includes(s))).toBe(true);
     }
     const interfaces = endpoints.filter((e) => e.Properties.VpcEndpointType === 'Interface');
-    expect(interfaces).toHaveLength(9);
+    expect(interfaces).toHaveLength(10);
     for (const e of interfaces) expect(e.Properties.PrivateDnsEnabled).toBe(true);
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: 'Interface endpoints: HTTPS from inside the VPC only',
@@ -71,10 +71,18 @@ describe('SecureNetwork', () => {
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       VpcEndpointType: 'Gateway',
-      PolicyDocument: { Statement: [Match.objectLike({
-        Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
-        Resource: [Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^B'), 'Arn'] }), Match.anyValue()],
-      })] },
+      PolicyDocument: { Statement: [
+        Match.objectLike({
+          Sid: 'CloudFormationCustomResourceResponses',
+          Action: 's3:PutObject',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::cloudformation-custom-resource-response-*/*']] },
+          Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
+        }),
+        Match.objectLike({
+          Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
+          Resource: [Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^B'), 'Arn'] }), Match.anyValue()],
+        }),
+      ] },
     });
   });
 

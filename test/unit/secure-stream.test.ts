@@ -116,6 +116,19 @@ describe('SecureStream (dev)', () => {
     });
   });
 
+  test('bootstrap brokers are looked up at deploy time by a custom resource allowed to ask about this cluster only', () => {
+    template.hasResourceProperties('Custom::MskBootstrapBrokers', {
+      ClusterArn: { 'Fn::GetAtt': [clusterId, 'Arn'] },
+      ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StreamBrokersLookupFunction'), 'Arn'] },
+    });
+    expect(stack.resolve(stream.bootstrapBrokersSaslIam)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StreamBootstrapBrokers/), 'BootstrapBrokerStringSaslIam'] });
+    const lookupPolicy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
+      .find((p) => JSON.stringify(p.Properties.PolicyDocument).includes('kafka:GetBootstrapBrokers') && !JSON.stringify(p.Properties.PolicyDocument).includes('kafka-cluster'))!;
+    expect(lookupPolicy.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: 'kafka:GetBootstrapBrokers', Resource: { 'Fn::GetAtt': [clusterId, 'Arn'] } }),
+    ]));
+  });
+
   test('the cluster is tagged Restricted', () => {
     template.hasResourceProperties('AWS::MSK::Cluster', { Tags: Match.objectLike({ 'data-classification': 'Restricted' }) });
   });

@@ -44,6 +44,8 @@ export const DEFAULT_INTERFACE_ENDPOINTS: Readonly<Record<string, InterfaceVpcEn
   Lambda: InterfaceVpcEndpointAwsService.LAMBDA,
   XRay: InterfaceVpcEndpointAwsService.XRAY,
   Monitoring: InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+  // The MSK control plane: deploy-time lookup of the cluster's bootstrap brokers.
+  Kafka: InterfaceVpcEndpointAwsService.KAFKA,
 };
 
 export interface SecureNetworkProps {
@@ -85,6 +87,7 @@ export class SecureNetwork extends Construct {
   public readonly endpointSecurityGroup?: SecurityGroup;
   public readonly flowLogGroup?: ILogGroup;
   public readonly s3Endpoint?: GatewayVpcEndpoint;
+  public readonly dynamoDbEndpoint?: GatewayVpcEndpoint;
   private readonly cidr?: string;
   private bucketStatementCount = 0;
 
@@ -176,10 +179,9 @@ export class SecureNetwork extends Construct {
         subnets: this.computeSubnets,
       });
     }
-    this.s3Endpoint = vpc.addGatewayEndpoint('S3Endpoint', {
-      service: GatewayVpcEndpointAwsService.S3,
-      subnets: [this.dataSubnets, this.computeSubnets],
-    });
+    const gatewaySubnets = [this.dataSubnets, this.computeSubnets, ...(this.egressSubnets ? [this.egressSubnets] : [])];
+    this.s3Endpoint = vpc.addGatewayEndpoint('S3Endpoint', { service: GatewayVpcEndpointAwsService.S3, subnets: gatewaySubnets });
+    this.dynamoDbEndpoint = vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: GatewayVpcEndpointAwsService.DYNAMODB, subnets: gatewaySubnets });
   }
 
   /** The literal CIDR of the VPC this construct created (undefined for an existing VPC). */
@@ -193,6 +195,16 @@ export class SecureNetwork extends Construct {
    */
   public allowBucketsThroughEndpoint(...buckets: IBucket[]): void {
     if (!this.s3Endpoint || buckets.length === 0) return;
+    if (this.bucketStatementCount === 0) {
+      // Functions that back custom resources answer CloudFormation through a pre-signed URL in its response buckets.
+      this.s3Endpoint.addToPolicy(new PolicyStatement({
+        sid: 'CloudFormationCustomResourceResponses',
+        principals: [new AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [`arn:${Aws.PARTITION}:s3:::cloudformation-custom-resource-response-*/*`],
+        conditions: { StringEquals: { 'aws:PrincipalAccount': Aws.ACCOUNT_ID } },
+      }));
+    }
     this.s3Endpoint.addToPolicy(new PolicyStatement({
       sid: `Buckets${this.bucketStatementCount++}`,
       principals: [new AnyPrincipal()],

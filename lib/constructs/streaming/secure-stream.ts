@@ -1,7 +1,7 @@
 /** Amazon MSK for the pipeline topics: TLS only, IAM SASL only, CMK at rest, isolated brokers, topic-scoped grants. */
-import { ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import { IConnectable, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
-import { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnCluster, CfnConfiguration, CfnTopic } from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
@@ -10,6 +10,7 @@ import { ConfigurationError, ProblemCollector } from '../../errors';
 import { encryptedLogGroup } from '../common/log-group';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
+import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
 import { SecureNetwork } from '../network/secure-network';
 
@@ -131,6 +132,11 @@ export class SecureStream extends Construct {
   /** Every declared topic, in datasets order. */
   public readonly topics: readonly TopicSpec[];
   private readonly topicResources = new Map<string, CfnTopic>();
+  /**
+   * Comma-separated SASL/IAM bootstrap brokers (port 9098), looked up from the cluster at deploy time by a custom
+   * resource, because CloudFormation does not return them.
+   */
+  public readonly bootstrapBrokersSaslIam: string;
 
   constructor(scope: Construct, id: string, props: SecureStreamProps) {
     super(scope, id);
@@ -236,6 +242,27 @@ export class SecureStream extends Construct {
       resource.applyRemovalPolicy(removalPolicy);
       this.topicResources.set(topic.name, resource);
     }
+    this.bootstrapBrokersSaslIam = this.lookUpBootstrapBrokers(network, keys, profile);
+  }
+
+  private lookUpBootstrapBrokers(network: SecureNetwork, keys: DataKeys, profile: Profile): string {
+    const fn = new PipelineFunction(this, 'BrokersLookup', {
+      entry: 'lambda/msk-bootstrap/index.ts',
+      classification: Classification.INTERNAL,
+      network,
+      keys,
+      profile,
+      reservedConcurrency: 1,
+      description: `Returns the SASL/IAM bootstrap brokers of ${this.node.path}`,
+    });
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['kafka:GetBootstrapBrokers'], resources: [this.clusterArn] }));
+    const lookup = new CustomResource(this, 'BootstrapBrokers', {
+      serviceToken: fn.functionArn,
+      resourceType: 'Custom::MskBootstrapBrokers',
+      properties: { ClusterArn: this.clusterArn },
+    });
+    lookup.node.addDependency(fn.role.policy);
+    return lookup.getAttString('BootstrapBrokerStringSaslIam');
   }
 
   /** The cluster ARN, `arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>`. */
