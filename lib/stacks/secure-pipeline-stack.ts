@@ -65,7 +65,7 @@ export class SecurePipelineStack extends Stack {
       probeUrl: d.source.url,
       ...(d.source.auth.scope !== undefined ? { scope: d.source.auth.scope } : {}),
     })] as const] : []));
-    this.database = new SecureDatabase(this, 'Database', { network: this.network, keys: this.keys, profile });
+    this.database = new SecureDatabase(this, 'Database', { network: this.network, keys: this.keys, profile, datasets });
     this.stream = new SecureStream(this, 'Stream', { network: this.network, keys: this.keys, profile, datasets });
     this.network.allowBucketsThroughEndpoint(...[...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket));
   }

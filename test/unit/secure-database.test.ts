@@ -2,11 +2,11 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Function as LambdaFunction, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { resolveProfile } from '../../lib/config';
+import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork } from '../../lib/constructs/network/secure-network';
 import { SecureDatabase, SecureDatabaseProps } from '../../lib/constructs/database/secure-database';
-import { testStack } from '../helpers/app';
+import { EXAMPLE_DATASETS, testStack } from '../helpers/app';
 
 function build(profileName = 'dev', extra: Partial<SecureDatabaseProps> = {}, context: Record<string, unknown> = {}) {
   const stack = testStack(context);
@@ -129,6 +129,36 @@ describe('SecureDatabase', () => {
     const roles = Object.values(template.findResources('AWS::IAM::Role'));
     expect(JSON.stringify(roles)).not.toContain('AWSBackupServiceRolePolicy');
     expect(JSON.stringify(roles)).not.toContain('AmazonRDSEnhancedMonitoringRole');
+  });
+
+  test('without datasets there is no bootstrap', () => {
+    expect(db.bootstrap).toBeUndefined();
+    template.resourceCountIs('Custom::PipelineSchema', 0);
+  });
+
+  test('with datasets, a deploy-time bootstrap reads the master secret and reaches the database port only', () => {
+    const datasets = loadDatasetsConfig(EXAMPLE_DATASETS);
+    const b = build('dev', { datasets });
+    const t = Template.fromStack(b.stack);
+    const lid = (c: unknown) => b.stack.getLogicalId((c as { node: { defaultChild: never } }).node.defaultChild);
+    t.hasResourceProperties('Custom::PipelineSchema', {
+      ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseBootstrapFunction'), 'Arn'] },
+      Datasets: JSON.stringify(datasets),
+      Schema: 'pipeline',
+      LoaderUser: 'pipeline_loader',
+    });
+    const fn = Object.entries(t.findResources('AWS::Lambda::Function')).find(([k]) => k.startsWith('DatabaseBootstrapFunction'))![1];
+    expect(fn.Properties.Environment.Variables.DB_SECRET_ARN).toEqual({ Ref: lid(b.db.secret) });
+    expect(fn.Properties.Timeout).toBe(300);
+    const policies = JSON.stringify(Object.values(t.findResources('AWS::IAM::ManagedPolicy')).map((p) => p.Properties.PolicyDocument));
+    expect(policies).toContain('secretsmanager:GetSecretValue');
+    const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties)
+      .filter((p) => JSON.stringify(p.GroupId).includes(lid(b.db.securityGroup)));
+    expect(ingress).toEqual(expect.arrayContaining([expect.objectContaining({
+      FromPort: 5433, ToPort: 5433, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^DatabaseBootstrapSecurityGroup/), 'GroupId'] },
+    })]));
+    const resource = Object.values(t.findResources('Custom::PipelineSchema'))[0]!;
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([lid(b.db.instance)]));
   });
 
   test('prod is Multi-AZ with 35-day backups', () => {

@@ -1,5 +1,5 @@
 /** RDS PostgreSQL for the curated tables: encrypted, TLS-only, IAM auth, isolated, rotating master secret. */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { IConnectable, InstanceType, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { BackupPlan, BackupPlanRule, BackupVault, CfnBackupSelection } from 'aws-cdk-lib/aws-backup';
 import { Schedule } from 'aws-cdk-lib/aws-events';
@@ -19,13 +19,15 @@ import { HostedRotation, ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
-import { Profile } from '../../config';
+import { DatasetsConfig, Profile } from '../../config';
 import { ConfigurationError, ProblemCollector } from '../../errors';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
 import { tagClassification } from '../common/tags';
+import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
+import { grantSecret, SECRET_READ_ACTIONS } from '../secrets/grant-secret';
 import { SecureNetwork } from '../network/secure-network';
 import { arnParts } from '../common/arn-parts';
 
@@ -37,6 +39,13 @@ export interface SecureDatabaseProps {
   readonly port?: number;
   /** Name of the database created. @default 'pipeline' */
   readonly databaseName?: string;
+  /**
+   * Datasets whose tables, masked views, loader login and persona roles a deploy-time custom resource creates
+   * (idempotently, on every change of the config). @default no bootstrap
+   */
+  readonly datasets?: DatasetsConfig;
+  /** Schema of the dataset tables. @default 'pipeline' */
+  readonly schema?: string;
   /** Days between master password rotations. @default 30 */
   readonly rotationDays?: number;
   /**
@@ -61,6 +70,10 @@ export class SecureDatabase extends Construct {
   public readonly rotationSecurityGroup: SecurityGroup;
   public readonly port: number;
   public readonly databaseName: string;
+  /** The deploy-time schema bootstrap (undefined without `datasets`). */
+  public readonly bootstrap?: CustomResource;
+  /** The IAM-authenticated login the load stage uses. */
+  public readonly loaderUser = 'pipeline_loader';
   /** AWS Backup plan that copies the instance into a CMK-encrypted vault daily, beside RDS automated backups. */
   public readonly backupPlan: BackupPlan;
 
@@ -180,6 +193,7 @@ export class SecureDatabase extends Construct {
     });
 
     this.backupPlan = this.addBackupPlan(key, profile, removalPolicy);
+    if (props.datasets) this.bootstrap = this.addBootstrap(props, key);
 
     const cfn = this.instance.node.defaultChild as CfnDBInstance;
     if (!profile.databaseMultiAz) {
@@ -187,6 +201,34 @@ export class SecureDatabase extends Construct {
       acknowledge(cfn, 'AwsSolutions-RDS3', reason);
       for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) acknowledge(cfn, `${pack}-RDSMultiAZSupport`, reason);
     }
+  }
+
+  /**
+   * Runs lambda/db-bootstrap at deploy time from the isolated compute tier: it reads the master secret and connects
+   * with TLS verify-full. Delete does nothing: tables outlive the resource.
+   */
+  private addBootstrap(props: SecureDatabaseProps, key: IKey): CustomResource {
+    const fn = new PipelineFunction(this, 'Bootstrap', {
+      entry: 'lambda/db-bootstrap/custom-resource.ts',
+      classification: Classification.RESTRICTED,
+      network: props.network,
+      keys: props.keys,
+      profile: props.profile,
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      reservedConcurrency: 1,
+      environment: { DB_SECRET_ARN: this.secret.secretArn },
+      description: `Creates the schema, tables and roles of ${this.node.path}`,
+    });
+    grantSecret(this, this.secret, key, fn, SECRET_READ_ACTIONS);
+    this.securityGroup.connections.allowFrom(fn, Port.tcp(this.port), 'Schema bootstrap');
+    const resource = new CustomResource(this, 'Schema', {
+      serviceToken: fn.functionArn,
+      resourceType: 'Custom::PipelineSchema',
+      properties: { Datasets: JSON.stringify(props.datasets), Schema: props.schema ?? 'pipeline', LoaderUser: this.loaderUser },
+    });
+    resource.node.addDependency(this.instance, fn.role.policy);
+    return resource;
   }
 
   /**
