@@ -1,0 +1,439 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Bucket, EventType } from 'aws-cdk-lib/aws-s3';
+import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Classification } from '../../lib/classification';
+import { listAcknowledgements } from '../../lib/compliance';
+import { resolveProfile } from '../../lib/config';
+import { ConfigurationError } from '../../lib/errors';
+import { DataKeys } from '../../lib/constructs/keys/data-keys';
+import { AccessLogBucket } from '../../lib/constructs/storage/access-log-bucket';
+import { SecureBucket } from '../../lib/constructs/storage/secure-bucket';
+import { SecurityAlertTopic } from '../../lib/constructs/detection/security-alert-topic';
+import { ThreatDetection, ThreatDetectionProps } from '../../lib/constructs/detection/threat-detection';
+import { testStack } from '../helpers/app';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; DeletionPolicy?: string };
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown; Condition?: Record<string, unknown> };
+
+function build(profileName = 'dev', extra: Partial<ThreatDetectionProps> = {}) {
+  const stack = testStack();
+  const keys = new DataKeys(stack, 'Keys');
+  const logs = new AccessLogBucket(stack, 'AccessLogs');
+  const quarantine = new SecureBucket(stack, 'Quarantine', { classification: Classification.RESTRICTED, keys, accessLogBucket: logs });
+  const landing = new SecureBucket(stack, 'Landing', { classification: Classification.INTERNAL, keys, accessLogBucket: logs });
+  const detection = new ThreatDetection(stack, 'Threats', {
+    keys, profile: resolveProfile(profileName), protectedBuckets: [quarantine.bucket, landing.bucket], ...extra,
+  });
+  const template = Template.fromStack(stack);
+  const resources = template.toJSON().Resources as Record<string, Resource>;
+  const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
+  return { stack, keys, quarantine, landing, detection, template, resources, id };
+}
+
+function ofType(resources: Record<string, Resource>, type: string): Array<[string, Resource]> {
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
+}
+
+/** Actions as a sorted list: CDK orders them itself. */
+function actions(s: Statement | undefined): string[] {
+  const a = s?.Action;
+  return (Array.isArray(a) ? [...a] : [a ?? '']).sort();
+}
+
+/**
+ * The IAM condition operators the threat-tag statements use, evaluated the way IAM does: StringEquals and
+ * ForAnyValue:StringEquals are false when the key is absent; ArnNotEquals compares the (token) ARN exactly.
+ */
+function conditionsHold(conditions: Record<string, unknown>, request: Record<string, unknown>): boolean {
+  return Object.entries(conditions).every(([operator, entries]) => Object.entries(entries as Record<string, unknown>).every(([key, expected]) => {
+    const actual = request[key];
+    switch (operator) {
+      case 'StringEquals': return actual === expected;
+      case 'ForAnyValue:StringEquals': return Array.isArray(actual) && actual.includes(expected);
+      case 'ArnNotEquals': return JSON.stringify(actual) !== JSON.stringify(expected);
+      default: throw new Error(`operator ${operator} is not evaluated by this test`);
+    }
+  }));
+}
+
+function bucketPolicyStatements(resources: Record<string, Resource>, bucketId: string): Statement[] {
+  const policy = ofType(resources, 'AWS::S3::BucketPolicy').find(([, r]) => JSON.stringify(r.Properties.Bucket) === JSON.stringify({ Ref: bucketId }));
+  return (policy![1].Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+}
+
+describe('ThreatDetection, creating the detector (dev)', () => {
+  const { stack, keys, quarantine, landing, detection, template, resources, id } = build('dev', { alarmEmail: 'security@example.com' });
+  const auditKeyArn = { 'Fn::GetAtt': [id(keys.audit as Key), 'Arn'] };
+
+  test('one enabled detector with the S3, RDS, Lambda and EBS features, six-hourly updates in dev, retained', () => {
+    template.resourceCountIs('AWS::GuardDuty::Detector', 1);
+    const [[detectorId, detector]] = ofType(resources, 'AWS::GuardDuty::Detector') as [[string, Resource]];
+    expect(detector.Properties).toEqual({
+      Enable: true,
+      FindingPublishingFrequency: 'SIX_HOURS',
+      Features: [
+        { Name: 'S3_DATA_EVENTS', Status: 'ENABLED' },
+        { Name: 'RDS_LOGIN_EVENTS', Status: 'ENABLED' },
+        { Name: 'LAMBDA_NETWORK_LOGS', Status: 'ENABLED' },
+        { Name: 'EBS_MALWARE_PROTECTION', Status: 'ENABLED' },
+      ],
+    });
+    expect(detector.DeletionPolicy).toBe('Retain');
+    expect(stack.resolve(detection.detectorId)).toEqual({ Ref: detectorId });
+    expect(detection.detector).toBeDefined();
+  });
+
+  test('one malware protection plan per protected bucket, tagging results, with its own role', () => {
+    const plans = ofType(resources, 'AWS::GuardDuty::MalwareProtectionPlan');
+    expect(plans).toHaveLength(2);
+    for (const bucket of [quarantine, landing]) {
+      const plan = plans.find(([, r]) => JSON.stringify(r.Properties.ProtectedResource) === JSON.stringify({ S3Bucket: { BucketName: { Ref: id(bucket.bucket) } } }));
+      expect(plan).toBeDefined();
+      expect(plan![1].Properties.Actions).toEqual({ Tagging: { Status: 'ENABLED' } });
+      const roleRef = plan![1].Properties.Role as { 'Fn::GetAtt': [string, string] };
+      const role = resources[roleRef['Fn::GetAtt'][0]]!;
+      expect(role.Type).toBe('AWS::IAM::Role');
+      // The role's managed policy exists before the plan: GuardDuty validates the permissions at creation.
+      const policyId = ((role.Properties.ManagedPolicyArns as Array<{ Ref: string }>)[0]!).Ref;
+      expect(plan![1].DependsOn).toContain(policyId);
+    }
+    expect(detection.malwareProtection.map((m) => m.node.id)).toEqual(['MalwareProtectionQuarantineBucket', 'MalwareProtectionLandingBucket']);
+  });
+
+  test('the scanning role trusts only GuardDuty malware protection acting for this account', () => {
+    const role = resources[id(detection.malwareProtection[0]!.role)]!;
+    expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { Service: 'malware-protection-plan.guardduty.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }],
+    });
+    expect(role.Properties.Policies).toBeUndefined();
+  });
+
+  test('the scanning role may do only what GuardDuty documents, on this bucket, its key and its managed rule', () => {
+    const protection = detection.malwareProtection[0]!;
+    const policy = resources[id(protection.role.policy)]!;
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    const bucketArn = { 'Fn::GetAtt': [id(quarantine.bucket), 'Arn'] };
+    const objects = { 'Fn::Join': ['', [bucketArn, '/*']] };
+    const rule = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*']] };
+    expect(Object.keys(bySid).sort()).toEqual(['CheckBucketOwnership', 'DecryptObjectsForScanning', 'ManageTheS3EventRule', 'MonitorTheS3EventRule',
+      'PutValidationObject', 'ScanObjects', 'SendBucketEventsToEventBridge', 'TagScannedObjects']);
+    expect(actions(bySid.ManageTheS3EventRule)).toEqual(['events:DeleteRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets']);
+    expect(bySid.ManageTheS3EventRule).toMatchObject({
+      Resource: rule,
+      Condition: { StringLike: { 'events:ManagedBy': 'malware-protection-plan.guardduty.amazonaws.com' } },
+    });
+    expect(actions(bySid.MonitorTheS3EventRule)).toEqual(['events:DescribeRule', 'events:ListTargetsByRule']);
+    expect(bySid.MonitorTheS3EventRule).toMatchObject({ Resource: rule });
+    expect(actions(bySid.TagScannedObjects)).toEqual(['s3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObjectTagging', 's3:PutObjectVersionTagging']);
+    expect(bySid.TagScannedObjects).toMatchObject({ Resource: objects });
+    expect(actions(bySid.ScanObjects)).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(bySid.ScanObjects).toMatchObject({ Resource: objects });
+    expect(actions(bySid.SendBucketEventsToEventBridge)).toEqual(['s3:GetBucketNotification', 's3:PutBucketNotification']);
+    expect(bySid.SendBucketEventsToEventBridge).toMatchObject({ Resource: bucketArn });
+    expect(bySid.CheckBucketOwnership).toMatchObject({ Action: 's3:ListBucket', Resource: bucketArn });
+    expect(bySid.PutValidationObject).toMatchObject({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [bucketArn, '/malware-protection-resource-validation-object']] } });
+    expect(actions(bySid.DecryptObjectsForScanning)).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(bySid.DecryptObjectsForScanning).toMatchObject({
+      Resource: { 'Fn::GetAtt': [id(keys.restricted as Key), 'Arn'] },
+      Condition: { StringLike: { 'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+    });
+    // The Internal landing bucket's role decrypts with the Internal key, not the Restricted one.
+    const landingPolicy = JSON.stringify(resources[id(detection.malwareProtection[1]!.role.policy)]!.Properties.PolicyDocument);
+    expect(landingPolicy).toContain(id(keys.internal as Key));
+    expect(landingPolicy).not.toContain(id(keys.restricted as Key));
+  });
+
+  test('each protected bucket denies reading, retagging and forging scan results to everyone but its scanning role', () => {
+    const threat = { StringEquals: { 's3:ExistingObjectTag/GuardDutyMalwareScanStatus': 'THREATS_FOUND' } };
+    const forged = { 'ForAnyValue:StringEquals': { 's3:RequestObjectTagKeys': 'GuardDutyMalwareScanStatus' } };
+    const expected: Record<string, [string[], Record<string, unknown>]> = {
+      DenyReadingObjectsWithThreatsFound: [['s3:GetObject', 's3:GetObjectVersion'], threat],
+      DenyRetaggingObjectsWithThreatsFound: [['s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'], threat],
+      DenyForgingTheScanStatusTag: [['s3:PutObject', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'], forged],
+    };
+    for (const [index, bucket] of [quarantine, landing].entries()) {
+      const bySid = Object.fromEntries(bucketPolicyStatements(resources, id(bucket.bucket)).filter((s) => s.Sid).map((s) => [s.Sid, s]));
+      const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(bucket.bucket), 'Arn'] }, '/*']] };
+      const notScanner = { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [id(detection.malwareProtection[index]!.role), 'Arn'] } } };
+      for (const [sid, [acts, condition]] of Object.entries(expected)) {
+        expect(actions(bySid[sid])).toEqual(acts);
+        expect(bySid[sid]).toEqual({ Sid: sid, Effect: 'Deny', Principal: { AWS: '*' }, Action: expect.any(Array), Resource: objects, Condition: { ...condition, ...notScanner } });
+      }
+      // The bucket's own protections are still there.
+      expect(Object.keys(bySid)).toEqual(expect.arrayContaining(['DenyPutWithoutKms', 'DenyPutWithOtherKey']));
+    }
+  });
+
+  describe('the threat-tag statements, evaluated for requests on the quarantine bucket', () => {
+    const scanner = { 'Fn::GetAtt': [id(detection.malwareProtection[0]!.role), 'Arn'] };
+    const statements = bucketPolicyStatements(resources, id(quarantine.bucket)).filter((s) => s.Effect === 'Deny' && /Threat|ScanStatus/.test(s.Sid ?? ''));
+    const analyst = 'arn:aws:iam::111122223333:role/Analyst';
+    const infected = { 's3:ExistingObjectTag/GuardDutyMalwareScanStatus': 'THREATS_FOUND' };
+    const clean = { 's3:ExistingObjectTag/GuardDutyMalwareScanStatus': 'NO_THREATS_FOUND' };
+    test.each([
+      ['anyone else reading an infected object', 's3:GetObject', analyst, infected, true],
+      ['anyone else reading an infected version', 's3:GetObjectVersion', analyst, infected, true],
+      ['anyone else reading a clean object', 's3:GetObject', analyst, clean, false],
+      ['anyone else reading an object not scanned yet', 's3:GetObject', analyst, {}, false],
+      ['the scanner reading an infected object', 's3:GetObject', scanner, infected, false],
+      ['anyone else clearing the tags of an infected object', 's3:DeleteObjectTagging', analyst, infected, true],
+      ['anyone else rewriting the tags of an infected object', 's3:PutObjectTagging', analyst, { ...infected, 's3:RequestObjectTagKeys': ['owner'] }, true],
+      ['anyone else tagging a clean object with its own keys', 's3:PutObjectTagging', analyst, { ...clean, 's3:RequestObjectTagKeys': ['owner'] }, false],
+      ['anyone else marking an object as scanned', 's3:PutObjectTagging', analyst, { 's3:RequestObjectTagKeys': ['owner', 'GuardDutyMalwareScanStatus'] }, true],
+      ['anyone else uploading with a forged scan status', 's3:PutObject', analyst, { 's3:RequestObjectTagKeys': ['GuardDutyMalwareScanStatus'] }, true],
+      ['anyone else uploading without tags', 's3:PutObject', analyst, {}, false],
+      ['the scanner tagging its result', 's3:PutObjectTagging', scanner, { 's3:RequestObjectTagKeys': ['GuardDutyMalwareScanStatus'] }, false],
+      ['anyone else deleting an infected object', 's3:DeleteObject', analyst, infected, false],
+    ] as const)('%s → denied: %s', (_label, action, principal, context, expectedDeny) => {
+      const request: Record<string, unknown> = { 'aws:PrincipalArn': principal, ...context };
+      expect(statements.some((s) => actions(s).includes(action) && conditionsHold(s.Condition ?? {}, request))).toBe(expectedDeny);
+    });
+  });
+
+  test('findings of severity 4 (Medium) or more go to the alert topic, with retries and a dead-letter queue', () => {
+    const [[ruleId, rule]] = ofType(resources, 'AWS::Events::Rule') as [[string, Resource]];
+    expect(rule.Properties.EventPattern).toEqual({
+      'source': ['aws.guardduty'],
+      'detail-type': ['GuardDuty Finding'],
+      'detail': { severity: [{ numeric: ['>=', 4] }] },
+    });
+    expect(rule.Properties.Targets).toEqual([{
+      Id: 'Target0',
+      Arn: { Ref: id(detection.alerts.topic) },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(detection.alerts.deadLetterQueue), 'Arn'] } },
+      RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+    }]);
+    expect(stack.resolve(detection.findingsRule.ruleArn)).toEqual({ 'Fn::GetAtt': [ruleId, 'Arn'] });
+    expect(detection.minimumSeverity).toBe(4);
+  });
+
+  test('the topic is encrypted with the audit key and tagged Restricted', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: auditKeyArn,
+      Tags: Match.arrayWith([{ Key: 'data-classification', Value: 'Restricted' }]),
+    });
+    expect(detection.alarmTopic).toBe(detection.alerts.topic);
+  });
+
+  test('topic policy: TLS only; EventBridge publishes only from this rule; alarms only from this account', () => {
+    const [[, policy]] = ofType(resources, 'AWS::SNS::TopicPolicy') as [[string, Resource]];
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const topic = { Ref: id(detection.alerts.topic) };
+    expect(statements).toContainEqual(expect.objectContaining({
+      Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: topic, Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    }));
+    expect(statements).toContainEqual(expect.objectContaining({
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: topic,
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [id(detection.findingsRule), 'Arn'] } } },
+    }));
+    expect(statements).toContainEqual(expect.objectContaining({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+      },
+    }));
+    // Nothing else may publish: every Allow names a service principal with a source condition.
+    for (const s of statements.filter((x) => x.Effect === 'Allow')) {
+      expect(s.Condition).toBeDefined();
+      expect(JSON.stringify(s.Condition)).toContain('aws:Source');
+    }
+  });
+
+  test('the email subscription is confirmed by its owner and dead-letters undeliverable alerts', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'security@example.com',
+      TopicArn: { Ref: id(detection.alerts.topic) },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(detection.alerts.deadLetterQueue), 'Arn'] } },
+    });
+  });
+
+  test('the dead-letter queue is encrypted with the audit key, TLS only, writable by this rule and by SNS for this topic', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: auditKeyArn,
+      MessageRetentionPeriod: 1209600,
+      Tags: Match.arrayWith([{ Key: 'data-classification', Value: 'Restricted' }]),
+    });
+    const [[, policy]] = ofType(resources, 'AWS::SQS::QueuePolicy') as [[string, Resource]];
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(statements).toContainEqual(expect.objectContaining({
+      Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage',
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [id(detection.findingsRule), 'Arn'] } } },
+    }));
+    expect(statements).toContainEqual(expect.objectContaining({
+      Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage',
+      Condition: { ArnEquals: { 'aws:SourceArn': { Ref: id(detection.alerts.topic) } } },
+    }));
+  });
+
+  test('the audit key lets SNS write dead letters for topics of this account only', () => {
+    const keyPolicy = resources[id(keys.audit as Key)]!.Properties.KeyPolicy as { Statement: Statement[] };
+    expect(keyPolicy.Statement).toContainEqual(expect.objectContaining({
+      Sid: 'SnsWritesDeadLettersOfThisAccount',
+      Principal: { Service: 'sns.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*']] } },
+      },
+    }));
+  });
+
+  test('undelivered alerts raise an alarm on the topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(detection.alerts.deadLetterQueue), 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: id(detection.alerts.topic) }],
+    });
+  });
+
+  test('no inline IAM policies', () => {
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  test('acknowledgements: only the two documented IAM5 wildcards per scanning role and the dead-letter queue rules', () => {
+    const acks = listAcknowledgements(stack).filter((a) => a.path.includes('/Threats/'));
+    expect(acks.map((a) => `${a.id} @ ${a.path.replace('TestStack/Threats/', '')}`).sort()).toEqual([
+      `AwsSolutions::AwsSolutions-IAM5[Resource::<${id(landing.bucket)}.Arn>/*] @ MalwareProtectionLandingBucket/Role/Policy/Resource`,
+      `AwsSolutions::AwsSolutions-IAM5[Resource::<${id(quarantine.bucket)}.Arn>/*] @ MalwareProtectionQuarantineBucket/Role/Policy/Resource`,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*] @ MalwareProtectionLandingBucket/Role/Policy/Resource',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*] @ MalwareProtectionQuarantineBucket/Role/Policy/Resource',
+      'AwsSolutions::AwsSolutions-SQS3 @ Alerts/UndeliveredAlerts/Resource',
+      'Serverless::Serverless-SQSRedrivePolicy @ Alerts/UndeliveredAlerts/Resource',
+    ]);
+  });
+});
+
+describe('ThreatDetection settings', () => {
+  test('prod publishes finding updates every 15 minutes; an explicit frequency wins', () => {
+    build('prod').template.hasResourceProperties('AWS::GuardDuty::Detector', { FindingPublishingFrequency: 'FIFTEEN_MINUTES' });
+    build('prod', { findingPublishingFrequency: 'ONE_HOUR' }).template.hasResourceProperties('AWS::GuardDuty::Detector', { FindingPublishingFrequency: 'ONE_HOUR' });
+  });
+
+  test('runtime monitoring is opt-in and then manages agents on EC2, ECS Fargate and EKS', () => {
+    const { resources } = build('dev', { runtimeMonitoring: true });
+    const [[, detector]] = ofType(resources, 'AWS::GuardDuty::Detector') as [[string, Resource]];
+    expect(detector.Properties.Features).toContainEqual({
+      Name: 'RUNTIME_MONITORING',
+      Status: 'ENABLED',
+      AdditionalConfiguration: [
+        { Name: 'EC2_AGENT_MANAGEMENT', Status: 'ENABLED' },
+        { Name: 'ECS_FARGATE_AGENT_MANAGEMENT', Status: 'ENABLED' },
+        { Name: 'EKS_ADDON_MANAGEMENT', Status: 'ENABLED' },
+      ],
+    });
+    const plain = ofType(build('dev').resources, 'AWS::GuardDuty::Detector')[0]![1];
+    expect(JSON.stringify(plain.Properties.Features)).not.toContain('RUNTIME_MONITORING');
+  });
+
+  test('a custom minimum severity is matched numerically', () => {
+    const { template, detection } = build('dev', { minimumSeverity: 7 });
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: { severity: [{ numeric: ['>=', 7] }] } }) });
+    expect(detection.minimumSeverity).toBe(7);
+  });
+
+  test('a protected bucket with CDK-managed notifications keeps the EventBridge delivery GuardDuty listens to', () => {
+    const stack = testStack();
+    const keys = new DataKeys(stack, 'Keys');
+    const logs = new AccessLogBucket(stack, 'AccessLogs');
+    const curated = new SecureBucket(stack, 'Curated', { classification: Classification.INTERNAL, keys, accessLogBucket: logs });
+    const plain = new SecureBucket(stack, 'Plain', { classification: Classification.INTERNAL, keys, accessLogBucket: logs });
+    curated.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(new Queue(stack, 'Loads')));
+    new ThreatDetection(stack, 'Threats', { keys, profile: resolveProfile('dev'), protectedBuckets: [curated.bucket, plain.bucket] });
+    const template = Template.fromStack(stack);
+    // Only the bucket that already had notifications gets the custom resource, and it now includes EventBridge.
+    template.resourceCountIs('Custom::S3BucketNotifications', 1);
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: stack.getLogicalId(curated.bucket.node.defaultChild as never) },
+      NotificationConfiguration: Match.objectLike({ EventBridgeConfiguration: {}, QueueConfigurations: Match.anyValue() }),
+    });
+  });
+
+  test('no email subscription unless an address is given', () => {
+    build('dev').template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('ThreatDetection adopting an existing detector', () => {
+  const existing = '12abc34d567e8fa901bc2d34e56789f0';
+  const { template, detection } = build('prod', { existingDetectorId: existing });
+
+  test('creates no detector and reports the adopted id', () => {
+    template.resourceCountIs('AWS::GuardDuty::Detector', 0);
+    expect(detection.detectorId).toBe(existing);
+    expect(detection.detector).toBeUndefined();
+  });
+
+  test('still protects the buckets and alerts on findings', () => {
+    template.resourceCountIs('AWS::GuardDuty::MalwareProtectionPlan', 2);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+  });
+});
+
+describe('ThreatDetection refusals', () => {
+  function refused(make: (stack: Stack, keys: DataKeys) => void): ConfigurationError {
+    const stack = testStack();
+    const keys = new DataKeys(stack, 'Keys');
+    try {
+      make(stack, keys);
+    } catch (e) {
+      if (e instanceof ConfigurationError) return e;
+      throw e;
+    }
+    throw new Error('expected a ConfigurationError');
+  }
+  const profile = resolveProfile('dev');
+
+  test.each([[0], [0.5], [8], [Number.NaN]])('minimumSeverity %p', (minimumSeverity) => {
+    const error = refused((stack, keys) => new ThreatDetection(stack, 'T', { keys, profile, minimumSeverity }));
+    expect(error.problems.map((p) => p.path)).toEqual(['minimumSeverity']);
+    expect(error.message).toMatch(/would silence High findings/);
+  });
+
+  test('every problem at once: detector id, imported and duplicate buckets, frequency, email', () => {
+    const error = refused((stack, keys) => {
+      const logs = new AccessLogBucket(stack, 'Logs');
+      const owned = new SecureBucket(stack, 'Owned', { classification: Classification.RESTRICTED, keys, accessLogBucket: logs });
+      const imported = Bucket.fromBucketName(stack, 'Imported', 'someone-elses-bucket');
+      return new ThreatDetection(stack, 'T', {
+        keys, profile,
+        existingDetectorId: 'not-a-detector',
+        protectedBuckets: [owned.bucket, imported, owned.bucket],
+        findingPublishingFrequency: 'DAILY' as never,
+        alarmEmail: 'not-an-address',
+      });
+    });
+    expect(error.problems.map((p) => p.path)).toEqual([
+      'existingDetectorId', 'findingPublishingFrequency', 'alarmEmail', 'protectedBuckets[1]', 'protectedBuckets[2]',
+    ]);
+    expect(error.message).toMatch(/aws guardduty list-detectors/);
+    expect(error.message).toMatch(/is imported, so its bucket policy cannot get the statements/);
+    expect(error.message).toMatch(/is listed twice/);
+  });
+
+  test('the alert topic on its own refuses addresses that are not emails', () => {
+    const error = refused((stack, keys) => new SecurityAlertTopic(stack, 'A', { keys, alarmEmails: ['ok@example.com', 'security at example'] }));
+    expect(error.problems).toEqual([expect.objectContaining({ path: 'alarmEmails[1]' })]);
+  });
+});
