@@ -4,7 +4,8 @@ import { ConfigurationError, ConfigurationProblem } from '../../lib/errors';
 import { checkTopic, parseBrokers } from './kafka';
 
 export interface IngestSettings {
-  readonly apiCredentialSecretArn: string;
+  /** Absent when the dataset's source has no `auth`. */
+  readonly apiCredentialSecretArn?: string;
   /** Present when the dataset tokenizes a field. */
   readonly tokenizationKeySecretArn?: string;
   /** Present when the dataset encrypts a field. */
@@ -22,8 +23,8 @@ export const DATASET_PLACEHOLDER = '{dataset}';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Resolves the settings for `dataset`. TOKENIZATION_KEY_SECRET_ARN and DATA_KEY_ID are required only when the
- * dataset has `tokenize` or `encrypt` fields.
+ * Resolves the settings for `dataset`. API_CREDENTIAL_SECRET_ARN is required only when the source has `auth`;
+ * TOKENIZATION_KEY_SECRET_ARN and DATA_KEY_ID only when the dataset has `tokenize` or `encrypt` fields.
  */
 export function parseIngestSettings(env: Env, dataset: DatasetConfig): IngestSettings {
   const problems: ConfigurationProblem[] = [];
@@ -36,7 +37,9 @@ export function parseIngestSettings(env: Env, dataset: DatasetConfig): IngestSet
   const tokenizes = handlings.has('tokenize');
   const encrypts = handlings.has('encrypt');
 
-  const apiCredentialSecretArn = required('API_CREDENTIAL_SECRET_ARN', 'the ARN of the source API credential secret (kept by the rotation function)');
+  const apiCredentialSecretArn = dataset.source.auth
+    ? required('API_CREDENTIAL_SECRET_ARN', 'the ARN of the source API credential secret (kept by the rotation function)')
+    : undefined;
   const tokenizationKeySecretArn = tokenizes
     ? required('TOKENIZATION_KEY_SECRET_ARN', `the ARN of the tokenization key secret (dataset "${dataset.name}" tokenizes fields)`)
     : undefined;
@@ -63,7 +66,7 @@ export function parseIngestSettings(env: Env, dataset: DatasetConfig): IngestSet
   }
   if (problems.length > 0) throw new ConfigurationError('Ingest function environment', problems);
   return {
-    apiCredentialSecretArn,
+    ...(apiCredentialSecretArn !== undefined ? { apiCredentialSecretArn } : {}),
     ...(tokenizationKeySecretArn !== undefined ? { tokenizationKeySecretArn } : {}),
     ...(dataKeyId !== undefined ? { dataKeyId } : {}),
     topic,

@@ -101,7 +101,7 @@ export function createHandler(deps: HandlerDeps): IngestHandler {
         source: createHttpPageSource({
           dataset,
           http,
-          credentials: createBearerTokenProvider(deps.secrets, settings.apiCredentialSecretArn),
+          ...(settings.apiCredentialSecretArn !== undefined ? { credentials: createBearerTokenProvider(deps.secrets, settings.apiCredentialSecretArn) } : {}),
           logger,
           ...(deps.retryPolicy ? { retryPolicy: deps.retryPolicy } : {}),
           ...(deps.retryDeps ? { retryDeps: deps.retryDeps } : {}),

@@ -42,7 +42,8 @@ export interface SourceLogger {
 export interface HttpPageSourceProps {
   readonly dataset: DatasetConfig;
   readonly http: HttpsClient;
-  readonly credentials: BearerTokenProvider;
+  /** The bearer token source; absent for a source without `auth`, which is then read without a token. */
+  readonly credentials?: BearerTokenProvider;
   readonly logger: SourceLogger;
   /** @default DEFAULT_RETRY_POLICY */
   readonly retryPolicy?: RetryPolicy;
@@ -127,14 +128,14 @@ export function createHttpPageSource(props: HttpPageSourceProps): PageSource {
   };
 
   /** One GET with retries on 429/5xx/transient errors; returns the first response that is not retryable. */
-  const getWithRetries = async (url: URL, token: string, where: string): Promise<HttpsResponse> => {
+  const getWithRetries = async (url: URL, token: string | undefined, where: string): Promise<HttpsResponse> => {
     try {
       return await retrying(
         `Reading ${where}`,
         async (attempt) => {
           const response = await http.request({
             url,
-            headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': 'secure-data-pipeline-ingest' },
+            headers: { ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), accept: 'application/json', 'user-agent': 'secure-data-pipeline-ingest' },
             maxResponseBytes: dataset.source.maxResponseBytes,
           });
           if (isRetryableStatus(response.status)) {
@@ -157,8 +158,11 @@ export function createHttpPageSource(props: HttpPageSourceProps): PageSource {
     async fetchPage(cursor) {
       const url = pageUrl(dataset.source.url, cursor);
       const where = describeUrl(url);
-      let response = await getWithRetries(url, await credentials.token(), where);
-      if (response.status === 401) {
+      let response = await getWithRetries(url, await credentials?.token(), where);
+      if (response.status === 401 && !credentials) {
+        throw new SourceError(`${where} requires authentication (HTTP 401): add source.auth to the dataset config`, 'HTTP_401');
+      }
+      if (response.status === 401 && credentials) {
         // The rotation function may have replaced the token since the cache filled: re-read it once, retry once.
         logger.info('Source refused the bearer token (HTTP 401); re-reading the credential secret and retrying once', { dataset: dataset.name, url: where });
         response = await getWithRetries(url, await credentials.token({ forceRefresh: true }), where);

@@ -319,13 +319,20 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
     expect([sum('RecordsFetched'), sum('RecordsProduced'), sum('RecordsQuarantined'), sum('PagesRead')]).toEqual([3, 2, 1, 2]);
   });
 
-  test('a Public dataset needs neither the tokenization secret nor a data key', async () => {
-    const env: Record<string, string | undefined> = { ...ENV, TOKENIZATION_KEY_SECRET_ARN: undefined, DATA_KEY_ID: undefined };
-    api.respond(pagedResponder({ '': { items: [{ observation_id: 'o-1', station: 'EGLL', observed_at: '2024-05-01T12:00:00Z', temperature_c: 14.5 }] } }, TOKEN));
+  test('a Public dataset with an open source needs no credential, tokenization secret or data key, and sends no token', async () => {
+    const env: Record<string, string | undefined> = { ...ENV, API_CREDENTIAL_SECRET_ARN: undefined, TOKENIZATION_KEY_SECRET_ARN: undefined, DATA_KEY_ID: undefined };
+    api.respond(pagedResponder({ '': { items: [{ observation_id: 'o-1', station: 'EGLL', observed_at: '2024-05-01T12:00:00Z', temperature_c: 14.5 }] } }, undefined));
     const result = await handler({ env })(event('weather_observations'), context('req-1'));
     expect(result).toMatchObject({ produced: 1 });
     expect(producers[0].sent[0].topic).toBe('weather_observations.clean');
     expect(secrets.reads(TOKENIZATION_SECRET_ARN)).toBe(0);
+    expect(api.requests.map((r) => r.authorization)).toEqual([undefined]);
+  });
+
+  test('an open source that answers 401 fails with the fix: add source.auth', async () => {
+    const env: Record<string, string | undefined> = { ...ENV, API_CREDENTIAL_SECRET_ARN: undefined };
+    api.respond(pagedResponder({ '': { items: [] } }, TOKEN));
+    await expect(handler({ env })(event('weather_observations'), context('req-1'))).rejects.toThrow(/requires authentication \(HTTP 401\): add source\.auth/);
   });
 
   test('refuses an event whose dataset breaks the config rules, before reading anything', async () => {

@@ -27,9 +27,10 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
  * A responder serving `pages` keyed by cursor ('' for the first page) to requests bearing `Bearer <token>`;
  * other tokens get 401 and unknown cursors 404.
  */
-export function pagedResponder(pages: Readonly<Record<string, unknown>>, token: string): Responder {
+export function pagedResponder(pages: Readonly<Record<string, unknown>>, token: string | undefined): Responder {
   return (request, res) => {
-    if (request.authorization !== `Bearer ${token}`) return json(res, 401, { message: 'invalid token' });
+    // An open source (token undefined) serves anyone; an authenticated one only its own token.
+    if (request.authorization !== (token === undefined ? undefined : `Bearer ${token}`)) return json(res, 401, { message: 'invalid token' });
     const page = pages[request.cursor ?? ''];
     if (page === undefined) return json(res, 404, { message: 'unknown cursor' });
     json(res, 200, page);
