@@ -27,6 +27,11 @@ export const TOKEN_PATTERN = /^v([1-9][0-9]*):([0-9a-f]{64})$/;
 const VERSION_KEY = /^[1-9][0-9]*$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const SECRET_SHAPE = 'expected {"currentVersion": <n>, "keys": {"<n>": "<base64 of at least 32 random bytes>", …}}';
+/**
+ * Top-level `"key<n>"` properties are accepted as version n too: Secrets Manager can generate a secret only at a
+ * top-level property, so the secret CloudFormation creates is `{"currentVersion": 1, "key1": "<generated>"}`.
+ */
+const FLAT_KEY = /^key([1-9][0-9]*)$/;
 
 /**
  * Parses and validates the tokenization key secret (the SecretString JSON, or the object already parsed from it),
@@ -47,8 +52,15 @@ export function parseTokenizationKeys(json: unknown): TokenizationKeySet {
     throw new TokenizationKeyError([`the secret is not a JSON object; ${SECRET_SHAPE}`]);
   }
   const problems: string[] = [];
+  const flat: Record<string, unknown> = {};
   for (const prop of Object.keys(doc)) {
-    if (prop !== 'currentVersion' && prop !== 'keys') {
+    const m = FLAT_KEY.exec(prop);
+    if (m) {
+      if (isPlainObject(doc.keys) && Object.prototype.hasOwnProperty.call(doc.keys, m[1]!)) {
+        problems.push(`version ${m[1]} is given both as "${prop}" and in "keys"; keep one`);
+      }
+      flat[m[1]!] = doc[prop];
+    } else if (prop !== 'currentVersion' && prop !== 'keys') {
       problems.push(`unknown property "${prop}"; ${SECRET_SHAPE}`);
     }
   }
@@ -57,7 +69,7 @@ export function parseTokenizationKeys(json: unknown): TokenizationKeySet {
     problems.push('"currentVersion" must be a positive integer naming one of "keys"');
   }
   const versions = new Map<number, TokenizationKey>();
-  const keys = doc.keys;
+  const keys = Object.keys(flat).length > 0 ? { ...(isPlainObject(doc.keys) ? doc.keys : {}), ...flat } : doc.keys;
   if (!isPlainObject(keys) || Object.keys(keys).length === 0) {
     problems.push(`"keys" must be an object with at least one version; ${SECRET_SHAPE}`);
   } else {

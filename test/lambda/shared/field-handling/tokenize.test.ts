@@ -128,6 +128,20 @@ describe('parseTokenizationKeys', () => {
     expect(keys.versions.get(2)).toBe(keys.current);
   });
 
+  test('accepts the shape CloudFormation generates: a top-level "key<n>" of 64 alphanumerics, and later versions in "keys"', () => {
+    const generated = 'Ab3dEfGh1jKlMn0pQrStUvWxYz0123456789aBcDeFgHiJkLmNoPqRsTuVwXyZ12';
+    expect(generated).toHaveLength(64);
+    const initial = parseTokenizationKeys(JSON.stringify({ currentVersion: 1, key1: generated }));
+    expect(initial.current.version).toBe(1);
+    expect(initial.current.secret.equals(Buffer.from(generated, 'base64'))).toBe(true);
+    const k2 = randomBytes(32);
+    const rotated = parseTokenizationKeys({ currentVersion: 2, key1: generated, keys: { '2': k2.toString('base64') } });
+    expect([...rotated.versions.keys()].sort()).toEqual([1, 2]);
+    expect(rotated.current.secret.equals(k2)).toBe(true);
+    expect(() => parseTokenizationKeys({ currentVersion: 1, key1: generated, keys: { '1': k2.toString('base64') } }))
+      .toThrow(/version 1 is given both as "key1" and in "keys"/);
+  });
+
   test('accepts the object already parsed from the secret', () => {
     const k1 = randomBytes(32);
     const keys = parseTokenizationKeys({ currentVersion: 1, keys: { '1': k1.toString('base64') } });
