@@ -50,7 +50,7 @@ describe.each(['dev', 'prod'])('SecureStream (%s) under every pack', (profile) =
     // A new acknowledgement must show up here as a reviewed change.
     expect(result.acknowledgements.map((a) => `${a.id} @ ${a.path}`)).toEqual([
       `AwsSolutions::AwsSolutions-IAM5[Resource::*] @ Stream-${profile}/PipelineFunctionBasePolicy/Resource`,
-      `Serverless::Serverless-SQSRedrivePolicy @ Stream-${profile}/Stream/BrokersLookup/DeadLetterQueue/Resource`,
+      `Serverless::Serverless-SQSRedrivePolicy @ Stream-${profile}/PipelineFunctionDeadLettersInternal/Resource`,
     ]);
   });
 });

@@ -6,16 +6,17 @@ import { IGrantable, IPrincipal, ManagedPolicy, PolicyStatement, ServicePrincipa
 import { Architecture, CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ILogGroup } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { IKey } from 'aws-cdk-lib/aws-kms';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
 import { secretLikeVariables } from '../../compliance/rules/no-secret-in-lambda-environment';
 import { Profile } from '../../config';
 import { ProblemCollector } from '../../errors';
+import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
-import { tagClassification } from '../common/tags';
 import { DataKeys } from '../keys/data-keys';
 import { SecureNetwork } from '../network/secure-network';
 
@@ -60,6 +61,7 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
   public readonly role: ManagedPolicyRole;
   public readonly securityGroup: SecurityGroup;
   public readonly logGroup: ILogGroup;
+  /** Failed asynchronous invocations: one queue per classification in the stack, under that classification's key. */
   public readonly deadLetterQueue: Queue;
   public readonly classification: Classification;
 
@@ -102,15 +104,7 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [this.logGroup.logGroupArn],
     }));
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: dataKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    tagClassification(this.deadLetterQueue, props.classification);
-    acknowledge(this.deadLetterQueue, 'Serverless-SQSRedrivePolicy',
-      'This queue is itself the dead-letter destination of the function; a redrive policy would only move failed events to yet another queue');
+    this.deadLetterQueue = sharedDeadLetterQueue(this, props.classification, dataKey);
 
     this.function = new NodejsFunction(this, 'Function', {
       entry,
@@ -170,6 +164,18 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
     }
     this.function.addEnvironment(key, value);
   }
+}
+
+/** One dead-letter queue per classification in the stack, shared by its functions. */
+function sharedDeadLetterQueue(scope: Construct, classification: Classification, key: IKey): Queue {
+  const stack = Stack.of(scope);
+  const id = `PipelineFunctionDeadLetters${classification}`;
+  return (stack.node.tryFindChild(id) as Queue | undefined) ?? encryptedDeadLetterQueue(stack, id, {
+    key,
+    classification,
+    receives: `failed asynchronous invocations of the ${classification} pipeline functions`,
+    writerIsLambda: true,
+  });
 }
 
 /**

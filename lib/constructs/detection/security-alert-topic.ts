@@ -4,12 +4,12 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { IRule, IRuleTarget, RuleTargetConfig } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { CfnQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { Classification } from '../../classification';
-import { acknowledge } from '../../compliance/acknowledge';
+import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
 import { ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { tagClassification } from '../common/tags';
@@ -66,18 +66,12 @@ export class SecurityAlertTopic extends Construct {
       },
     }));
 
-    this.deadLetterQueue = new Queue(this, 'UndeliveredAlerts', {
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.deadLetterQueue = encryptedDeadLetterQueue(this, 'UndeliveredAlerts', {
+      key,
+      classification: Classification.RESTRICTED,
+      receives: 'security alerts the rule targets and subscriptions could not deliver; the UndeliveredAlerts alarm fires',
+      writerIsLambda: false,
     });
-    tagClassification(this.deadLetterQueue, Classification.RESTRICTED);
-    const dlq = this.deadLetterQueue.node.defaultChild as CfnQueue;
-    acknowledge(dlq, 'AwsSolutions-SQS3',
-      'This queue is the dead-letter destination of the alert rule targets and subscriptions; a dead-letter queue for it would only move undelivered alerts one hop further');
-    acknowledge(dlq, 'Serverless-SQSRedrivePolicy',
-      'This queue is itself the dead-letter destination for undelivered security alerts; messages stay 14 days and raise the UndeliveredAlerts alarm');
 
     // SNS writes to the CMK-encrypted dead-letter queue for failed email deliveries: it needs the audit key.
     // The ARN pattern comes from pseudo parameters, not from the topic, so key and topic do not depend on each other.

@@ -9,7 +9,7 @@ import { connectionOptions, DatabaseCredentials } from '../../../lambda/db-boots
 import { BootstrapOptions, storedFields } from '../../../lambda/db-bootstrap/sql';
 import { DatasetConfig, DatasetsConfig, loadDatasetsConfig, validateDatasetsConfig } from '../../../lib/config/datasets';
 import { asRole, catalogSnapshot, columnNames, sqlState } from './support/catalog';
-import { startTlsPostgres, TlsPostgres } from './support/tls-postgres';
+import { startTlsPostgres, TlsPostgres } from '../../helpers/postgres/tls-postgres';
 
 const PERMISSION_DENIED = '42501';
 const EXAMPLE = loadDatasetsConfig(path.join(__dirname, '../../../examples/datasets.json'));

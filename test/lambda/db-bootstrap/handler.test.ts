@@ -14,7 +14,7 @@ import { Client } from 'pg';
 import { createHandler, handler } from '../../../lambda/db-bootstrap';
 import { loadDatasetsConfig } from '../../../lib/config/datasets';
 import { columnNames } from './support/catalog';
-import { startTlsPostgres, TlsPostgres } from './support/tls-postgres';
+import { startTlsPostgres, TlsPostgres } from '../../helpers/postgres/tls-postgres';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:rds-master-AbCdEf';
 const EXAMPLE = loadDatasetsConfig(path.join(__dirname, '../../../examples/datasets.json'));

