@@ -18,6 +18,7 @@ export * from './constructs/storage/access-log-bucket';
 export * from './constructs/streaming/secure-stream';
 export * from './constructs/storage/secure-bucket';
 export * from './constructs/pipeline/ingest-stage';
+export * from './constructs/pipeline/secure-pipeline';
 export * from './constructs/detection/threat-detection';
 export * from './constructs/detection/s3-malware-protection';
 export * from './constructs/detection/security-alert-topic';

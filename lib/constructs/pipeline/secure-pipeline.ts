@@ -1,0 +1,191 @@
+/**
+ * The whole pipeline for a list of datasets: keys, network, buckets, database, stream, secrets, stages, detection
+ * and audit. Every part is exposed so a team stack can extend it; the shareable parts can be brought.
+ */
+import { IVpc } from 'aws-cdk-lib/aws-ec2';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { IKey } from 'aws-cdk-lib/aws-kms';
+import { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { Classification, CLASSIFICATIONS } from '../../classification';
+import { acknowledge } from '../../compliance/acknowledge';
+import { DatasetsConfig, Profile } from '../../config';
+import { AuditTrail, AuditTrailProps } from '../audit/audit-trail';
+import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
+import { dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
+import { tagClassification } from '../common/tags';
+import { PipelineFunction } from '../compute/pipeline-function';
+import { SecureDatabase } from '../database/secure-database';
+import { ThreatDetection } from '../detection/threat-detection';
+import { DataKeyRole, DataKeys } from '../keys/data-keys';
+import { SecureNetwork } from '../network/secure-network';
+import { ApiCredential } from '../secrets/api-credential';
+import { AccessLogBucket } from '../storage/access-log-bucket';
+import { SecureBucket } from '../storage/secure-bucket';
+import { SecureStream } from '../streaming/secure-stream';
+import { IngestStage } from './ingest-stage';
+
+export interface SecurePipelineProps {
+  readonly profile: Profile;
+  readonly datasets: DatasetsConfig;
+  /** Keys you manage, by role (see DataKeys). @default new keys */
+  readonly existingKeys?: Partial<Record<DataKeyRole, IKey>>;
+  /** A VPC you manage, with isolated subnet groups `data` and `compute` and an egress tier for the ingest stages. @default a new VPC */
+  readonly existingVpc?: IVpc;
+  /** Email subscribed to security alerts. @default none */
+  readonly alarmEmail?: string;
+  /** Adopt the account's GuardDuty detector instead of creating one. @default create */
+  readonly existingDetectorId?: string;
+  /** Adopt an existing or organization trail (existingTrail / useOrganizationTrail + existingLogGroup). @default create a trail */
+  readonly auditTrail?: Pick<AuditTrailProps, 'existingTrail' | 'useOrganizationTrail' | 'existingLogGroup' | 'objectLock' | 'trailRetentionDays'>;
+}
+
+export class SecurePipeline extends Construct {
+  public readonly keys: DataKeys;
+  public readonly network: SecureNetwork;
+  public readonly accessLogs: AccessLogBucket;
+  /** One curated bucket per classification that some dataset uses. */
+  public readonly curatedBuckets: ReadonlyMap<Classification, SecureBucket>;
+  /** Records that failed validation: may hold anything, so it is Restricted. */
+  public readonly quarantineBucket: SecureBucket;
+  public readonly database: SecureDatabase;
+  /** The source credential of each dataset whose source authenticates, by dataset name. */
+  public readonly credentials: ReadonlyMap<string, ApiCredential>;
+  public readonly stream: SecureStream;
+  /** High-watermarks of the ingest stages (partition key `dataset`). */
+  public readonly watermarks: Table;
+  /** The versioned HMAC key for `tokenize` fields (only when some dataset tokenizes). */
+  public readonly tokenizationKey?: Secret;
+  /** Schedule events that could not invoke an ingest function after retries. */
+  public readonly scheduleDeadLetterQueue: Queue;
+  /** One ingest stage per dataset, by dataset name. */
+  public readonly ingest: ReadonlyMap<string, IngestStage>;
+  public readonly threatDetection: ThreatDetection;
+  public readonly auditTrail: AuditTrail;
+
+  constructor(scope: Construct, id: string, props: SecurePipelineProps) {
+    super(scope, id);
+    const { profile, datasets } = props;
+
+    this.keys = new DataKeys(this, 'Keys', { ...(props.existingKeys ? { existingKeys: props.existingKeys } : {}) });
+    this.network = new SecureNetwork(this, 'Network', {
+      logKey: this.keys.audit,
+      flowLogRetentionDays: profile.platformLogRetentionDays,
+      ...(props.existingVpc
+        ? { existingVpc: props.existingVpc }
+        : {
+          azCount: profile.azCount,
+          // Only the stages that call source APIs need the internet; the tier exists only when a dataset has a source.
+          egress: datasets.datasets.length > 0,
+          natGateways: profile.natGateways,
+        }),
+    });
+    this.accessLogs = new AccessLogBucket(this, 'AccessLogs');
+
+    const used = CLASSIFICATIONS.filter((c) => datasets.datasets.some((d) => d.classification === c));
+    this.curatedBuckets = new Map(used.map((c) => [c, new SecureBucket(this, `Curated${c}`, {
+      classification: c,
+      keys: this.keys,
+      accessLogBucket: this.accessLogs,
+    })]));
+    this.quarantineBucket = new SecureBucket(this, 'Quarantine', {
+      classification: Classification.RESTRICTED,
+      keys: this.keys,
+      accessLogBucket: this.accessLogs,
+    });
+    this.credentials = new Map(datasets.datasets.flatMap((d) => d.source.auth ? [[d.name, new ApiCredential(this, `${pascalCase(d.name)}Credential`, {
+      keys: this.keys,
+      network: this.network,
+      profile,
+      tokenUrl: d.source.auth.tokenUrl,
+      probeUrl: d.source.url,
+      ...(d.source.auth.scope !== undefined ? { scope: d.source.auth.scope } : {}),
+    })] as const] : []));
+    this.database = new SecureDatabase(this, 'Database', { network: this.network, keys: this.keys, profile, datasets });
+    this.stream = new SecureStream(this, 'Stream', { network: this.network, keys: this.keys, profile, datasets });
+    this.watermarks = new Table(this, 'Watermarks', {
+      partitionKey: { name: 'dataset', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.keys.internal,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: !destroyDataAllowed(this),
+      removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
+    });
+    tagClassification(this.watermarks, Classification.INTERNAL);
+    for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) {
+      acknowledge(this.watermarks, `${pack}-DynamoDBInBackupPlan`,
+        'The table holds only source cursors: point-in-time recovery covers 35 days, and a lost cursor only makes the next run re-read its source, which the idempotent pipeline absorbs');
+    }
+    if (datasets.datasets.some((d) => d.fields.some((f) => f.handling === 'tokenize'))) {
+      this.tokenizationKey = new Secret(this, 'TokenizationKey', {
+        description: 'Versioned HMAC-SHA-256 key for tokenized fields: {"currentVersion": n, "key1": ..., "keys": {...}}',
+        encryptionKey: this.keys.restricted,
+        generateSecretString: { secretStringTemplate: JSON.stringify({ currentVersion: 1 }), generateStringKey: 'key1', passwordLength: 64, excludePunctuation: true },
+      });
+      tagClassification(this.tokenizationKey, Classification.RESTRICTED);
+      const noAutoRotation = 'Tokenization keys are rotated by adding a version (README: rotate the tokenization key); replacing the key automatically would break the joins that deterministic tokens exist for';
+      for (const rule of ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled']) {
+        acknowledge(this.tokenizationKey, rule, noAutoRotation);
+      }
+    }
+    this.scheduleDeadLetterQueue = encryptedDeadLetterQueue(this, 'ScheduleDeadLetterQueue', {
+      key: this.keys.audit,
+      classification: Classification.INTERNAL,
+      receives: 'ingest schedule events that could not invoke their function after retries',
+      writerIsLambda: false,
+    });
+    this.ingest = new Map(datasets.datasets.map((d) => [d.name, new IngestStage(this, `${pascalCase(d.name)}Ingest`, {
+      dataset: d,
+      keys: this.keys,
+      network: this.network,
+      profile,
+      stream: this.stream,
+      quarantine: this.quarantineBucket,
+      watermarks: this.watermarks,
+      scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
+      ...(this.credentials.get(d.name) ? { credential: this.credentials.get(d.name)! } : {}),
+      ...(this.tokenizationKey ? { tokenizationKey: this.tokenizationKey } : {}),
+    })]));
+
+    this.threatDetection = new ThreatDetection(this, 'ThreatDetection', {
+      keys: this.keys,
+      profile,
+      protectedBuckets: [this.quarantineBucket.bucket],
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+      ...(props.existingDetectorId ? { existingDetectorId: props.existingDetectorId } : {}),
+    });
+    this.auditTrail = new AuditTrail(this, 'AuditTrail', {
+      ...props.auditTrail,
+      keys: this.keys,
+      accessLogBucket: this.accessLogs,
+      profile,
+      alarmTopic: this.threatDetection.alarmTopic,
+      dataEventBuckets: [...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket),
+      dataEventFunctions: [...this.ingest.values()].map((s) => s.function.function),
+    });
+
+    this.network.allowBucketsThroughEndpoint(...[...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket));
+  }
+
+  /** All data buckets (curated and quarantine). */
+  public get buckets(): SecureBucket[] {
+    return [...this.curatedBuckets.values(), this.quarantineBucket];
+  }
+
+  /** Every PipelineFunction of the pipeline's stages. */
+  public get functions(): PipelineFunction[] {
+    return this.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction);
+  }
+
+  /** The Lambda functions, for APIs that take IFunction. */
+  public get lambdaFunctions(): IFunction[] {
+    return this.functions.map((f) => f.function);
+  }
+}
+
+function pascalCase(name: string): string {
+  return name.split('_').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+}
