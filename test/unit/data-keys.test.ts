@@ -6,7 +6,7 @@ import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { testStack } from '../helpers/app';
 
 function keyPolicyStatements(template: Template, aliasRole: string): Array<Record<string, unknown>> {
-  const aliases = template.findResources('AWS::KMS::Alias', { Properties: { AliasName: `alias/secure-data-pipeline/${aliasRole}` } });
+  const aliases = template.findResources('AWS::KMS::Alias', { Properties: { AliasName: `alias/secure-data-pipeline/TestStack/Keys/${aliasRole}` } });
   const keyId = (Object.values(aliases)[0] as { Properties: { TargetKeyId: { 'Fn::GetAtt': string[] } } }).Properties.TargetKeyId['Fn::GetAtt'][0]!;
   return template.toJSON().Resources[keyId].Properties.KeyPolicy.Statement;
 }
@@ -19,7 +19,7 @@ describe('DataKeys', () => {
   test('one rotating CMK per classification plus an audit key, rotation period from the table', () => {
     template.resourceCountIs('AWS::KMS::Key', 4);
     for (const [role, days] of [['public', 365], ['internal', 180], ['restricted', 90], ['audit', 90]] as const) {
-      const aliases = template.findResources('AWS::KMS::Alias', { Properties: { AliasName: `alias/secure-data-pipeline/${role}` } });
+      const aliases = template.findResources('AWS::KMS::Alias', { Properties: { AliasName: `alias/secure-data-pipeline/TestStack/Keys/${role}` } });
       const keyId = (Object.values(aliases)[0] as { Properties: { TargetKeyId: { 'Fn::GetAtt': string[] } } }).Properties.TargetKeyId['Fn::GetAtt'][0]!;
       expect(template.toJSON().Resources[keyId].Properties).toMatchObject({ EnableKeyRotation: true, RotationPeriodInDays: days, PendingWindowInDays: 30 });
       expect(template.toJSON().Resources[keyId]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
@@ -73,6 +73,16 @@ describe('DataKeys', () => {
     const k = new DataKeys(s, 'Keys', { existingKeys: { restricted: mine } });
     expect(k.restricted).toBe(mine);
     Template.fromStack(s).resourceCountIs('AWS::KMS::Key', 3);
+  });
+
+  test('aliases are unique per construct path (they are account-wide); an explicit prefix is used as given', () => {
+    const s = testStack();
+    new DataKeys(s, 'A');
+    new DataKeys(s, 'B', { aliasPrefix: 'team-x/pipeline' });
+    const names = Object.values(Template.fromStack(s).findResources('AWS::KMS::Alias')).map((a) => a.Properties.AliasName as string);
+    expect(names).toContain('alias/secure-data-pipeline/TestStack/A/restricted');
+    expect(names).toContain('alias/team-x/pipeline/restricted');
+    expect(new Set(names).size).toBe(names.length);
   });
 
   test('insecure or invalid props are refused with every problem named', () => {

@@ -12,7 +12,10 @@ import { arnParts } from '../common/arn-parts';
 export type DataKeyRole = KeyRole | 'audit';
 
 export interface DataKeysProps {
-  /** Alias prefix: keys are `alias/<prefix>/<role>`. @default 'secure-data-pipeline' */
+  /**
+   * Alias prefix: keys are `alias/<prefix>/<role>`. Aliases are unique per account and region, so the default
+   * includes this construct's path (stack name included). @default 'secure-data-pipeline/<construct path>'
+   */
   readonly aliasPrefix?: string;
   /**
    * Keys you already manage, by role. An existing key is used as is: its rotation and key policy are yours
@@ -39,7 +42,7 @@ export class DataKeys extends Construct {
   constructor(scope: Construct, id: string, props: DataKeysProps = {}) {
     super(scope, id);
     const problems = new ProblemCollector(`DataKeys ${this.node.path}`);
-    const prefix = props.aliasPrefix ?? 'secure-data-pipeline';
+    const prefix = props.aliasPrefix ?? `secure-data-pipeline/${this.node.path.replace(/[^a-zA-Z0-9/_-]/g, '-')}`;
     if (!/^[a-zA-Z0-9/_-]{1,200}$/.test(prefix) || prefix.startsWith('aws') || prefix.startsWith('/') || prefix.endsWith('/')) {
       problems.add('aliasPrefix', `"${prefix}" is not a valid alias prefix`, 'use letters, digits, "/", "_" and "-", not starting with "aws" or "/"');
     }

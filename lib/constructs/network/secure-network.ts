@@ -73,6 +73,8 @@ export interface SecureNetworkProps {
   readonly dataSubnets?: SubnetSelection;
   /** With `existingVpc`: its subnets for functions. @default subnet group `compute` */
   readonly computeSubnets?: SubnetSelection;
+  /** With `existingVpc`: its subnets routed to the internet through NAT. @default subnet group `egress`, when it has one */
+  readonly egressSubnets?: SubnetSelection;
   /** Interface endpoints beyond the defaults, by construct id. @default none */
   readonly additionalInterfaceEndpoints?: Readonly<Record<string, InterfaceVpcEndpointAwsService>>;
 }
@@ -109,8 +111,8 @@ export class SecureNetwork extends Construct {
         }
       }
     } else {
-      if (props.dataSubnets || props.computeSubnets) {
-        problems.add('dataSubnets/computeSubnets', 'only apply to existingVpc', 'remove them; the new VPC names its own tiers');
+      if (props.dataSubnets || props.computeSubnets || props.egressSubnets) {
+        problems.add('dataSubnets/computeSubnets/egressSubnets', 'only apply to existingVpc', 'remove them; the new VPC names its own tiers');
       }
       const cidr = props.cidr ?? '10.40.0.0/16';
       const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
@@ -124,6 +126,8 @@ export class SecureNetwork extends Construct {
       this.vpc = props.existingVpc;
       this.dataSubnets = props.dataSubnets ?? { subnetGroupName: DATA_SUBNETS };
       this.computeSubnets = props.computeSubnets ?? { subnetGroupName: COMPUTE_SUBNETS };
+      const egress = props.egressSubnets ?? { subnetGroupName: EGRESS_SUBNETS };
+      if (props.egressSubnets || hasSubnets(props.existingVpc, egress)) this.egressSubnets = egress;
       return;
     }
 
@@ -240,5 +244,13 @@ export class SecureNetwork extends Construct {
     });
     flowLog.node.addDependency(role.policy);
     return logGroup;
+  }
+}
+
+function hasSubnets(vpc: IVpc, selection: SubnetSelection): boolean {
+  try {
+    return vpc.selectSubnets(selection).subnetIds.length > 0;
+  } catch {
+    return false;
   }
 }

@@ -1,0 +1,143 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Vpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
+import { SecurePipeline } from '../../lib/constructs/pipeline/secure-pipeline';
+import { buildPipelineStack, EXAMPLE_DATASETS, testApp, testStack } from '../helpers/app';
+
+describe('SecurePipeline (dev blueprint)', () => {
+  const stack = buildPipelineStack(testApp());
+  const { pipeline } = stack;
+  const template = Template.fromStack(stack);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON, inspected structurally
+  type Json = any;
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, Json> }>;
+  const id = (c: unknown) => stack.getLogicalId((c as { node: { defaultChild: never } }).node.defaultChild);
+
+  test('exposes every part for extension', () => {
+    expect(pipeline.keys).toBeDefined();
+    expect(pipeline.network.vpc).toBeDefined();
+    expect(pipeline.database.instance).toBeDefined();
+    expect(pipeline.stream.cluster).toBeDefined();
+    expect(pipeline.buckets.map((b) => b.classification).sort()).toEqual(['Internal', 'Public', 'Restricted', 'Restricted']);
+    expect([...pipeline.ingest.keys()].sort()).toEqual(['customer_orders', 'patient_visits', 'weather_observations']);
+    expect([...pipeline.credentials.keys()].sort()).toEqual(['customer_orders', 'patient_visits']);
+    expect(pipeline.functions.length).toBeGreaterThanOrEqual(7);
+  });
+
+  test('every Lambda function of ours is a hardened PipelineFunction', () => {
+    const isCdkProvider = (k: string) => k.startsWith('CustomVpcRestrictDefaultSG');
+    const ours = Object.entries(resources).filter(([k, r]) => r.Type === 'AWS::Lambda::Function' && !isCdkProvider(k));
+    expect(ours.map(([k]) => k).sort()).toEqual(pipeline.functions.map((f) => id(f.function)).sort());
+    for (const [, fn] of ours) {
+      expect(fn.Properties).toMatchObject({
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        KmsKeyArn: expect.anything(),
+        ReservedConcurrentExecutions: expect.any(Number),
+        LoggingConfig: { LogGroup: expect.anything() },
+        VpcConfig: { SubnetIds: expect.anything(), SecurityGroupIds: expect.anything() },
+        DeadLetterConfig: { TargetArn: expect.anything() },
+      });
+    }
+    // The only other function is CDK's provider that strips the default security group.
+    expect(Object.keys(resources).filter(isCdkProvider).filter((k) => resources[k]!.Type === 'AWS::Lambda::Function')).toHaveLength(1);
+  });
+
+  test('each dataset is ingested on its schedule with retries and a dead-letter queue, its dataset config as input', () => {
+    for (const d of loadDatasetsConfig(EXAMPLE_DATASETS).datasets) {
+      const stage = pipeline.ingest.get(d.name)!;
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: d.source.schedule,
+        Targets: [Match.objectLike({
+          Arn: { 'Fn::GetAtt': [id(stage.function.function), 'Arn'] },
+          Input: JSON.stringify({ dataset: d }),
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(pipeline.scheduleDeadLetterQueue), 'Arn'] } },
+        })],
+      });
+    }
+  });
+
+  test('ingest: produces to its own topic only, reads its own credential only, runs in the egress tier', () => {
+    const orders = pipeline.ingest.get('customer_orders')!;
+    const policy = resources[id(orders.function.role.policy)]!.Properties.PolicyDocument;
+    const text = JSON.stringify(policy);
+    expect(text).toContain('/customer_orders.clean');
+    expect(text).not.toMatch(/patient_visits\.clean|weather_observations\.clean/);
+    expect(text).toContain(id(pipeline.credentials.get('customer_orders')!.secret));
+    expect(text).not.toContain(id(pipeline.credentials.get('patient_visits')!.secret));
+    expect(text).not.toContain('"Resource":"*"');
+    const fn = resources[id(orders.function.function)]!.Properties;
+    expect(JSON.stringify(fn.VpcConfig.SubnetIds)).toMatch(/egress/);
+    expect(Object.keys(fn.Environment.Variables).sort()).toEqual([
+      'API_CREDENTIAL_SECRET_ARN', 'BOOTSTRAP_BROKERS', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
+      'QUARANTINE_BUCKET', 'TOKENIZATION_KEY_SECRET_ARN', 'TOPIC', 'WATERMARK_TABLE',
+    ]);
+    const weather = resources[id(pipeline.ingest.get('weather_observations')!.function.function)]!.Properties;
+    expect(weather.Environment.Variables.API_CREDENTIAL_SECRET_ARN).toBeUndefined();
+    const visits = resources[id(pipeline.ingest.get('patient_visits')!.function.function)]!.Properties;
+    expect(visits.Environment.Variables.DATA_KEY_ID).toEqual({ 'Fn::GetAtt': [id(pipeline.keys.restricted), 'Arn'] });
+  });
+
+  test('ingest: envelope data keys only for its dataset, quarantine writes only under its prefix, watermark only its own item', () => {
+    const visits = pipeline.ingest.get('patient_visits')!;
+    const statements = resources[id(visits.function.role.policy)]!.Properties.PolicyDocument.Statement as Array<Record<string, Json>>;
+    expect(statements).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: 'kms:GenerateDataKey', Condition: { StringEquals: { 'kms:EncryptionContext:dataset': 'patient_visits' } } }),
+      expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(pipeline.quarantineBucket.bucket), 'Arn'] }, '/dataset=patient_visits/*']] } }),
+      expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['patient_visits'] } } }),
+    ]));
+    // It decrypts only through Secrets Manager and DynamoDB, never ciphertext of its own.
+    const decrypts = statements.filter((st) => [st.Action].flat().includes('kms:Decrypt'));
+    expect(decrypts.length).toBeGreaterThan(0);
+    for (const st of decrypts) expect(Object.keys(st.Condition?.StringEquals ?? {})).toEqual(['kms:ViaService']);
+  });
+
+  test('the watermark table is KMS-encrypted with point-in-time recovery and retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'dataset', KeyType: 'HASH' }],
+        SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+  });
+
+  test('the tokenization key secret holds a generated key in the shape the masking library reads', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { SecretStringTemplate: '{"currentVersion":1}', GenerateStringKey: 'key1', PasswordLength: 64, ExcludePunctuation: true },
+      KmsKeyId: { 'Fn::GetAtt': [id(pipeline.keys.restricted), 'Arn'] },
+    });
+  });
+});
+
+test('bring your own VPC and keys', () => {
+  const stack: Stack = testStack();
+  const vpc = new Vpc(stack, 'Mine', {
+    maxAzs: 2,
+    subnetConfiguration: [
+      { name: 'data', subnetType: SubnetType.PRIVATE_ISOLATED },
+      { name: 'compute', subnetType: SubnetType.PRIVATE_ISOLATED },
+      { name: 'egress', subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+      { name: 'nat', subnetType: SubnetType.PUBLIC },
+    ],
+  });
+  const datasets = loadDatasetsConfig(EXAMPLE_DATASETS);
+  const bare = new Vpc(stack, 'Bare', { maxAzs: 2, subnetConfiguration: [
+    { name: 'data', subnetType: SubnetType.PRIVATE_ISOLATED }, { name: 'compute', subnetType: SubnetType.PRIVATE_ISOLATED },
+  ] });
+  // An existing VPC without an egress tier cannot host the ingest stages: refused with the fix.
+  expect(() => new SecurePipeline(stack, 'P0', { profile: resolveProfile('dev'), datasets, existingVpc: bare }))
+    .toThrow(/internetAccess: the network has no egress tier/);
+  const key = new Key(stack, 'MyRestrictedKey', { enableKeyRotation: true });
+  const pipeline = new SecurePipeline(stack, 'P', { profile: resolveProfile('dev'), datasets, existingVpc: vpc, existingKeys: { restricted: key } });
+  expect(pipeline.network.vpc).toBe(vpc);
+  expect(pipeline.keys.restricted).toBe(key);
+  const t = Template.fromStack(stack);
+  t.resourceCountIs('AWS::EC2::VPC', 2); // only the two brought here
+  t.hasResourceProperties('AWS::RDS::DBInstance', { KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as never), 'Arn'] } });
+});
