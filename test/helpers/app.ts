@@ -69,3 +69,24 @@ export function auditContext(): Record<string, unknown> {
 export function templateOf(scope: IConstruct): Template {
   return Template.fromStack(Stack.of(scope));
 }
+
+/** Synthesizes `build` under every pack twice: as is, and with acknowledgements recorded but not applied. */
+export function synthAndAudit(build: (app: App) => void, context: Record<string, unknown> = {}): { result: ComplianceResult; audit: ComplianceResult } {
+  return { result: synthWithCompliance(build, context), audit: synthWithCompliance(build, { ...context, ...auditContext() }) };
+}
+
+/** Nothing unacknowledged, errors or warnings, and the synth did not fail. */
+export function expectNoFindings(result: ComplianceResult): void {
+  expect(result.findings).toEqual([]);
+  expect(result.error).toBeUndefined();
+}
+
+/**
+ * Every acknowledgement silences a finding that really exists on exactly its resource, and with acknowledgements
+ * off nothing else is found.
+ */
+export function expectAcknowledgementsMatchFindings(result: ComplianceResult, audit: ComplianceResult): void {
+  const found = new Set(audit.findings.map((f) => `${f.pack}::${f.ruleId} ${f.path}`));
+  expect(result.acknowledgements.filter((a) => !found.has(`${a.id} ${a.path}`))).toEqual([]);
+  expect(audit.findings.length).toBe(result.acknowledgements.length);
+}

@@ -13,7 +13,7 @@ import { ThreatDetection } from '../../lib/constructs/detection/threat-detection
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { AccessLogBucket } from '../../lib/constructs/storage/access-log-bucket';
 import { SecureBucket } from '../../lib/constructs/storage/secure-bucket';
-import { auditContext, ComplianceResult, synthWithCompliance } from '../helpers/app';
+import { ComplianceResult, expectAcknowledgementsMatchFindings, expectNoFindings, synthAndAudit } from '../helpers/app';
 
 type Mode = 'create' | 'adopt';
 
@@ -48,21 +48,14 @@ describe.each([['dev', 'create'], ['prod', 'create'], ['prod', 'adopt']] as cons
   let result: ComplianceResult;
   let audit: ComplianceResult;
   beforeAll(() => {
-    result = synthWithCompliance((app) => buildDetectionAudit(app, profile, mode), { profile });
-    audit = synthWithCompliance((app) => buildDetectionAudit(app, profile, mode), { profile, ...auditContext() });
+    ({ result, audit } = synthAndAudit((app) => buildDetectionAudit(app, profile, mode), { profile }));
   });
 
-  test('zero unacknowledged errors and warnings', () => {
-    expect(result.findings).toEqual([]);
-    expect(result.error).toBeUndefined();
-  });
+  test('zero unacknowledged errors and warnings', () => expectNoFindings(result));
 
   test('every acknowledgement silences a finding that really exists on its resource, and nothing else is found', () => {
     expect(result.acknowledgements.length).toBeGreaterThan(0);
-    const found = new Set(audit.findings.map((f) => `${f.pack}::${f.ruleId} ${f.path}`));
-    const stale = result.acknowledgements.filter((a) => !found.has(`${a.id} ${a.path}`));
-    expect(stale).toEqual([]);
-    expect(audit.findings.length).toBe(result.acknowledgements.length);
+    expectAcknowledgementsMatchFindings(result, audit);
   });
 
   test('acknowledgements of the detection and audit constructs (rule, resource path, reason)', () => {

@@ -10,7 +10,7 @@ import { ManagedPolicyRole } from '../../lib/constructs/common/managed-policy-ro
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork } from '../../lib/constructs/network/secure-network';
 import { SecureStream } from '../../lib/constructs/streaming/secure-stream';
-import { auditContext, ComplianceResult, EXAMPLE_DATASETS, synthWithCompliance } from '../helpers/app';
+import { ComplianceResult, EXAMPLE_DATASETS, expectAcknowledgementsMatchFindings, expectNoFindings, synthAndAudit, synthWithCompliance } from '../helpers/app';
 
 function buildStreamStack(app: App, profileName: string): SecureStream {
   const profile = resolveProfile(profileName);
@@ -32,20 +32,13 @@ describe.each(['dev', 'prod'])('SecureStream (%s) under every pack', (profile) =
   let result: ComplianceResult;
   let audit: ComplianceResult;
   beforeAll(() => {
-    result = synthWithCompliance((app) => buildStreamStack(app, profile), { profile });
-    audit = synthWithCompliance((app) => buildStreamStack(app, profile), { profile, ...auditContext() });
+    ({ result, audit } = synthAndAudit((app) => buildStreamStack(app, profile), { profile }));
   });
 
-  test('zero unacknowledged errors and warnings', () => {
-    expect(result.findings).toEqual([]);
-    expect(result.error).toBeUndefined();
-  });
+  test('zero unacknowledged errors and warnings', () => expectNoFindings(result));
 
   test('every acknowledgement silences a finding that really exists on its resource, and nothing else is wrong', () => {
-    const found = new Set(audit.findings.map((f) => `${f.pack}::${f.ruleId} ${f.path}`));
-    const stale = result.acknowledgements.filter((a) => !found.has(`${a.id} ${a.path}`));
-    expect(stale).toEqual([]);
-    expect(audit.findings.length).toBe(result.acknowledgements.length);
+    expectAcknowledgementsMatchFindings(result, audit);
     // Only the two that every PipelineFunction brings (its broker-lookup function here); the cluster has none.
     // A new acknowledgement must show up here as a reviewed change.
     expect(result.acknowledgements.map((a) => `${a.id} @ ${a.path}`)).toEqual([
