@@ -25,6 +25,10 @@ export const ProfileSchema = z
     brokerStorageGiB: z.number().int().min(1),
     /** Default partitions per topic. */
     topicPartitions: z.number().int().min(1),
+    /** Records per store invocation from the MSK event source mapping. */
+    storeBatchSize: z.number().int().min(1).max(10000),
+    /** Seconds the MSK event source mapping gathers records before invoking store. */
+    storeBatchWindowSeconds: z.number().int().min(0).max(300),
     /** Lambda reserved concurrency per pipeline function. */
     functionConcurrency: z.number().int().min(1),
     /** Whether stateful resources may be destroyed at all (also needs -c destroyData=true). */
@@ -49,6 +53,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     brokersPerAz: 1,
     brokerStorageGiB: 20,
     topicPartitions: 3,
+    storeBatchSize: 100,
+    storeBatchWindowSeconds: 1,
     functionConcurrency: 5,
     allowDestroy: true,
   },
@@ -65,6 +71,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     brokersPerAz: 1,
     brokerStorageGiB: 500,
     topicPartitions: 6,
+    storeBatchSize: 1000,
+    storeBatchWindowSeconds: 5,
     functionConcurrency: 20,
     allowDestroy: false,
   },

@@ -50,6 +50,7 @@ describe('DataKeys', () => {
       'CloudWatchLogsEncryptsLogGroupsOfThisAccount',
       'EventBridgePublishesToEncryptedTopics',
       'LogDeliveryWritesVendedLogs',
+      'S3NotifiesEncryptedQueues',
     ]);
     for (const s of services) {
       const conditions = JSON.stringify(s.Condition);

@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Vpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { Classification } from '../../lib/classification';
 import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
 import { SecurePipeline } from '../../lib/constructs/pipeline/secure-pipeline';
 import { buildPipelineStack, EXAMPLE_DATASETS, testApp, testStack } from '../helpers/app';
@@ -93,6 +94,63 @@ describe('SecurePipeline (dev blueprint)', () => {
     const decrypts = statements.filter((st) => [st.Action].flat().includes('kms:Decrypt'));
     expect(decrypts.length).toBeGreaterThan(0);
     for (const st of decrypts) expect(Object.keys(st.Condition?.StringEquals ?? {})).toEqual(['kms:ViaService']);
+  });
+
+  test('store: each topic feeds its store function from the oldest record, with the profile batch and an encrypted on-failure queue', () => {
+    const orders = pipeline.store.get('customer_orders')!;
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id(orders.function.function) },
+      EventSourceArn: { 'Fn::GetAtt': [stack.getLogicalId(pipeline.stream.cluster), 'Arn'] },
+      Topics: ['customer_orders.clean'],
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'customer_orders.store' },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(orders.function.deadLetterQueue), 'Arn'] } } },
+    });
+    const env = resources[id(orders.function.function)]!.Properties.Environment.Variables;
+    expect(env).toMatchObject({
+      DATASET: 'customer_orders',
+      CURATED_BUCKET: { Ref: id(pipeline.curatedBuckets.get(Classification.INTERNAL)!.bucket) },
+      CURATED_KEY_ARN: { 'Fn::GetAtt': [id(pipeline.keys.internal), 'Arn'] },
+    });
+    // The pollers use the cluster's security group: it admits itself on 9098, and still no CIDR.
+    const clusterSg = stack.getLogicalId(pipeline.stream.securityGroup.node.defaultChild as never);
+    const selfIngress = Object.values(resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress'
+      && JSON.stringify(r.Properties.GroupId).includes(clusterSg) && JSON.stringify(r.Properties.SourceSecurityGroupId).includes(clusterSg));
+    expect(selfIngress.map((r) => r.Properties.FromPort)).toEqual([9098]);
+    expect(JSON.stringify(Object.values(resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.GroupId).includes(clusterSg))))
+      .not.toContain('CidrIp');
+  });
+
+  test('load: curated buckets notify an encrypted, TLS-only queue with a dead-letter queue; partial batch failures; IAM database login', () => {
+    const { load } = pipeline;
+    for (const bucket of pipeline.curatedBuckets.values()) {
+      expect(resources[id(bucket.bucket)]!.Properties.NotificationConfiguration).toEqual({ QueueConfigurations: [{
+        Event: 's3:ObjectCreated:*',
+        Queue: { 'Fn::GetAtt': [id(load.queue), 'Arn'] },
+        Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'dataset=' }, { Name: 'suffix', Value: '.jsonl.gz' }] } },
+      }] });
+    }
+    expect(resources[id(load.queue)]!.Properties).toMatchObject({
+      KmsMasterKeyId: { 'Fn::GetAtt': [id(pipeline.keys.audit), 'Arn'] },
+      VisibilityTimeout: 720,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(load.deadLetterQueue), 'Arn'] }, maxReceiveCount: 5 },
+    });
+    const queuePolicy = Object.values(resources).find((r) => r.Type === 'AWS::SQS::QueuePolicy' && JSON.stringify(r.Properties.Queues).includes(id(load.queue)))!;
+    expect(JSON.stringify(queuePolicy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id(load.function.function) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    const policy = JSON.stringify(resources[id(load.function.role.policy)]!.Properties.PolicyDocument);
+    expect(policy).toContain('rds-db:connect');
+    expect(policy).toContain('/pipeline_loader');
+    expect(policy).not.toContain('s3:PutObject"],"Effect":"Allow","Resource":{"Fn::Join":["",[{"Fn::GetAtt":["PipelineCurated');
+    const env = resources[id(load.function.function)]!.Properties.Environment.Variables;
+    expect(env).toMatchObject({ DB_PORT: '5433', DB_NAME: 'pipeline', DB_USER: 'pipeline_loader', DB_SCHEMA: 'pipeline' });
   });
 
   test('the watermark table is KMS-encrypted with point-in-time recovery and retained', () => {

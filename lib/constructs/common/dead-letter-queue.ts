@@ -13,10 +13,10 @@ export interface DeadLetterQueueProps {
   /** What ends up here, for the acknowledgement reason, e.g. "failed asynchronous invocations of ...". */
   readonly receives: string;
   /**
-   * Whether the writer is a Lambda function's dead-letter config, which AwsSolutions-SQS3 recognises; EventBridge
-   * targets and SNS subscriptions it does not, so their dead-letter queue needs that rule acknowledged.
+   * Whether AwsSolutions-SQS3 sees this queue as a dead-letter queue: it does for a Lambda dead-letter config or a
+   * queue's redrive policy, not for EventBridge targets or SNS subscriptions, whose queue needs that rule acknowledged.
    */
-  readonly writerIsLambda: boolean;
+  readonly recognisedAsDeadLetterQueue: boolean;
 }
 
 /**
@@ -33,6 +33,6 @@ export function encryptedDeadLetterQueue(scope: Construct, id: string, props: De
   tagClassification(queue, props.classification);
   const reason = `This queue is itself a dead-letter destination (${props.receives}); messages stay 14 days, and a further queue would only move them one hop on`;
   acknowledge(queue, 'Serverless-SQSRedrivePolicy', reason);
-  if (!props.writerIsLambda) acknowledge(queue, 'AwsSolutions-SQS3', reason);
+  if (!props.recognisedAsDeadLetterQueue) acknowledge(queue, 'AwsSolutions-SQS3', reason);
   return queue;
 }

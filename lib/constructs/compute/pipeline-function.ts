@@ -2,7 +2,7 @@
 import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Connections, IConnectable, Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
-import { IGrantable, IPrincipal, ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, IGrantable, IPrincipal, ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ILogGroup } from 'aws-cdk-lib/aws-logs';
@@ -14,6 +14,7 @@ import { acknowledge } from '../../compliance/acknowledge';
 import { secretLikeVariables } from '../../compliance/rules/no-secret-in-lambda-environment';
 import { Profile } from '../../config';
 import { ProblemCollector } from '../../errors';
+import { arnParts } from '../common/arn-parts';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
@@ -46,6 +47,11 @@ export interface PipelineFunctionProps {
   readonly memorySize?: number;
   /** @default the profile's functionConcurrency */
   readonly reservedConcurrency?: number;
+  /**
+   * Modules left out of the bundle because the Lambda runtime provides them. Narrow it to bundle an SDK package the
+   * runtime may lack (e.g. `@aws-sdk/rds-signer`). @default ['@aws-sdk/*']
+   */
+  readonly externalModules?: readonly string[];
   readonly description?: string;
 }
 
@@ -105,6 +111,11 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
       resources: [this.logGroup.logGroupArn],
     }));
     this.deadLetterQueue = sharedDeadLetterQueue(this, props.classification, dataKey);
+    // Lambda sends failed events to the encrypted queue with this role: it needs the queue's key through SQS.
+    Grant.addToPrincipal({
+      grantee: this.role, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [dataKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `sqs.${arnParts(this).region}.amazonaws.com` } },
+    });
 
     this.function = new NodejsFunction(this, 'Function', {
       entry,
@@ -120,7 +131,8 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
         sourcesContent: false,
         format: OutputFormat.CJS,
         target: 'node24',
-        externalModules: ['@aws-sdk/*'],
+        // pg-native is an optional native add-on of pg that this project never uses.
+        externalModules: [...(props.externalModules ?? ['@aws-sdk/*']), 'pg-native'],
       },
       vpc: network.vpc,
       vpcSubnets: props.internetAccess ? network.egressSubnets : network.computeSubnets,
@@ -174,7 +186,7 @@ function sharedDeadLetterQueue(scope: Construct, classification: Classification,
     key,
     classification,
     receives: `failed asynchronous invocations of the ${classification} pipeline functions`,
-    writerIsLambda: true,
+    recognisedAsDeadLetterQueue: true,
   });
 }
 
@@ -193,7 +205,7 @@ function basePolicy(scope: Construct): ManagedPolicy {
       new PolicyStatement({
         sid: 'VpcNetworkInterfaces',
         actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses', 'ec2:DescribeVpcs', 'ec2:DescribeSecurityGroups'],
         resources: ['*'],
       }),
       new PolicyStatement({ sid: 'XRayTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),

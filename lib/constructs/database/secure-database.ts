@@ -74,6 +74,8 @@ export class SecureDatabase extends Construct {
   public readonly bootstrap?: CustomResource;
   /** The IAM-authenticated login the load stage uses. */
   public readonly loaderUser = 'pipeline_loader';
+  /** Schema of the dataset tables. */
+  public readonly schema: string;
   /** AWS Backup plan that copies the instance into a CMK-encrypted vault daily, beside RDS automated backups. */
   public readonly backupPlan: BackupPlan;
 
@@ -92,6 +94,10 @@ export class SecureDatabase extends Construct {
       problems.add('port', `${this.port} is outside what RDS accepts`, 'use a port from 1150 to 65535');
     }
     this.databaseName = props.databaseName ?? 'pipeline';
+    this.schema = props.schema ?? 'pipeline';
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(this.schema) || this.schema === 'public' || this.schema.startsWith('pg_')) {
+      problems.add('schema', `"${this.schema}" cannot hold the dataset tables`, 'use lower_snake_case, not public or pg_*');
+    }
     if (!/^[a-z][a-z0-9_]{0,62}$/.test(this.databaseName)) {
       problems.add('databaseName', `"${this.databaseName}" is not a valid database name`, 'use lower_snake_case starting with a letter');
     }
@@ -225,7 +231,7 @@ export class SecureDatabase extends Construct {
     const resource = new CustomResource(this, 'Schema', {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::PipelineSchema',
-      properties: { Datasets: JSON.stringify(props.datasets), Schema: props.schema ?? 'pipeline', LoaderUser: this.loaderUser },
+      properties: { Datasets: JSON.stringify(props.datasets), Schema: this.schema, LoaderUser: this.loaderUser },
     });
     resource.node.addDependency(this.instance, fn.role.policy);
     return resource;

@@ -70,7 +70,7 @@ export class SecurityAlertTopic extends Construct {
       key,
       classification: Classification.RESTRICTED,
       receives: 'security alerts the rule targets and subscriptions could not deliver; the UndeliveredAlerts alarm fires',
-      writerIsLambda: false,
+      recognisedAsDeadLetterQueue: false,
     });
 
     // SNS writes to the CMK-encrypted dead-letter queue for failed email deliveries: it needs the audit key.

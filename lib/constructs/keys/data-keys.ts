@@ -141,6 +141,13 @@ export class DataKeys extends Construct {
       conditions: { StringEquals: sourceAccount, ArnLike: { 'aws:SourceArn': `arn:${partition}:events:${region}:${account}:rule/*` } },
     }));
     key.addToResourcePolicy(new PolicyStatement({
+      sid: 'S3NotifiesEncryptedQueues',
+      principals: [new ServicePrincipal('s3.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: sourceAccount, ArnLike: { 'aws:SourceArn': `arn:${partition}:s3:::*` } },
+    }));
+    key.addToResourcePolicy(new PolicyStatement({
       sid: 'LogDeliveryWritesVendedLogs',
       principals: [new ServicePrincipal('delivery.logs.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],

@@ -1,15 +1,13 @@
 /** One dataset's ingest: a scheduled PipelineFunction that reads the source and produces to the dataset's topic. */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant } from 'aws-cdk-lib/aws-iam';
-import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DatasetConfig, Profile } from '../../config';
-import { acknowledge } from '../../compliance/acknowledge';
 import { ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { PipelineFunction } from '../compute/pipeline-function';
@@ -19,6 +17,7 @@ import { ApiCredential } from '../secrets/api-credential';
 import { grantSecret, SECRET_READ_ACTIONS } from '../secrets/grant-secret';
 import { SecureBucket } from '../storage/secure-bucket';
 import { SecureStream } from '../streaming/secure-stream';
+import { grantPrefixWrite } from './prefix-grants';
 
 export interface IngestStageProps {
   readonly dataset: DatasetConfig;
@@ -94,14 +93,7 @@ export class IngestStage extends Construct {
         conditions: { StringEquals: { 'kms:EncryptionContext:dataset': dataset.name } },
       });
     }
-    Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [props.quarantine.bucket.arnForObjects(`dataset=${dataset.name}/*`)] });
-    const quarantineId = Stack.of(this).resolve(Stack.of(this).getLogicalId(props.quarantine.bucket.node.defaultChild as CfnBucket)) as string;
-    acknowledge(fn.role.policy, `AwsSolutions-IAM5[Resource::<${quarantineId}.Arn>/dataset=${dataset.name}/*]`,
-      'Quarantine objects are named per run and page when written; the wildcard is limited to this dataset\'s own prefix in the quarantine bucket');
-    Grant.addToPrincipal({
-      grantee: fn, actions: ['kms:GenerateDataKey'], resourceArns: [props.quarantine.encryptionKey.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
-    });
+    grantPrefixWrite(fn, props.quarantine, `dataset=${dataset.name}/*`);
     Grant.addToPrincipal({
       grantee: fn, actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resourceArns: [props.watermarks.tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [dataset.name] } },

@@ -26,6 +26,8 @@ import { AccessLogBucket } from '../storage/access-log-bucket';
 import { SecureBucket } from '../storage/secure-bucket';
 import { SecureStream } from '../streaming/secure-stream';
 import { IngestStage } from './ingest-stage';
+import { LoadStage } from './load-stage';
+import { StoreStage } from './store-stage';
 
 export interface SecurePipelineProps {
   readonly profile: Profile;
@@ -62,6 +64,9 @@ export class SecurePipeline extends Construct {
   public readonly scheduleDeadLetterQueue: Queue;
   /** One ingest stage per dataset, by dataset name. */
   public readonly ingest: ReadonlyMap<string, IngestStage>;
+  /** One store stage per dataset, by dataset name. */
+  public readonly store: ReadonlyMap<string, StoreStage>;
+  public readonly load: LoadStage;
   public readonly threatDetection: ThreatDetection;
   public readonly auditTrail: AuditTrail;
 
@@ -135,7 +140,7 @@ export class SecurePipeline extends Construct {
       key: this.keys.audit,
       classification: Classification.INTERNAL,
       receives: 'ingest schedule events that could not invoke their function after retries',
-      writerIsLambda: false,
+      recognisedAsDeadLetterQueue: false,
     });
     this.ingest = new Map(datasets.datasets.map((d) => [d.name, new IngestStage(this, `${pascalCase(d.name)}Ingest`, {
       dataset: d,
@@ -149,6 +154,24 @@ export class SecurePipeline extends Construct {
       ...(this.credentials.get(d.name) ? { credential: this.credentials.get(d.name)! } : {}),
       ...(this.tokenizationKey ? { tokenizationKey: this.tokenizationKey } : {}),
     })]));
+
+    this.store = new Map(datasets.datasets.map((d) => [d.name, new StoreStage(this, `${pascalCase(d.name)}Store`, {
+      dataset: d,
+      keys: this.keys,
+      network: this.network,
+      profile,
+      stream: this.stream,
+      curated: this.curatedBuckets.get(d.classification)!,
+      quarantine: this.quarantineBucket,
+    })]));
+    this.load = new LoadStage(this, 'Load', {
+      keys: this.keys,
+      network: this.network,
+      profile,
+      database: this.database,
+      curatedBuckets: [...this.curatedBuckets.values()],
+      quarantine: this.quarantineBucket,
+    });
 
     this.threatDetection = new ThreatDetection(this, 'ThreatDetection', {
       keys: this.keys,
@@ -164,7 +187,7 @@ export class SecurePipeline extends Construct {
       profile,
       alarmTopic: this.threatDetection.alarmTopic,
       dataEventBuckets: [...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket),
-      dataEventFunctions: [...this.ingest.values()].map((s) => s.function.function),
+      dataEventFunctions: this.lambdaFunctions,
     });
 
     this.network.allowBucketsThroughEndpoint(...[...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket));

@@ -351,6 +351,22 @@ export class SecureStream extends Construct {
     });
   }
 
+  /**
+   * A Lambda event source mapping polls the cluster from network interfaces that carry the cluster's own security
+   * group: let that group reach the brokers on 9098 and the AWS API endpoints (Lambda, STS) on 443. Idempotent.
+   */
+  public allowLambdaEventSources(endpointSecurityGroup?: IConnectable): void {
+    if (this.eventSourcesAllowed) return;
+    this.eventSourcesAllowed = true;
+    this.securityGroup.addIngressRule(this.securityGroup, Port.tcp(KAFKA_IAM_TLS_PORT), 'Lambda event source pollers (cluster security group)');
+    this.securityGroup.addEgressRule(this.securityGroup, Port.tcp(KAFKA_IAM_TLS_PORT), 'Lambda event source pollers to the brokers');
+    if (endpointSecurityGroup) {
+      this.securityGroup.connections.allowTo(endpointSecurityGroup, Port.tcp(443), 'Lambda event source pollers to the Lambda and STS endpoints');
+    }
+  }
+
+  private eventSourcesAllowed = false;
+
   private admit(grantee: Partial<IConnectable>): void {
     if (grantee.connections) {
       this.securityGroup.connections.allowFrom(grantee.connections, Port.tcp(KAFKA_IAM_TLS_PORT), 'Kafka over TLS with IAM auth');
