@@ -153,6 +153,19 @@ describe('SecurePipeline (dev blueprint)', () => {
     expect(env).toMatchObject({ DB_PORT: '5433', DB_NAME: 'pipeline', DB_USER: 'pipeline_loader', DB_SCHEMA: 'pipeline' });
   });
 
+  test('every dead-letter queue alarms on the security topic as soon as it holds a message', () => {
+    const queues = new Set([pipeline.scheduleDeadLetterQueue, pipeline.load.deadLetterQueue, ...pipeline.functions.map((f) => f.deadLetterQueue)]);
+    expect(queues.size).toBeGreaterThanOrEqual(4);
+    for (const queue of queues) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(queue), 'QueueName'] } }],
+        Threshold: 1,
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^PipelineThreatDetectionAlerts') }],
+      });
+    }
+  });
+
   test('the watermark table is KMS-encrypted with point-in-time recovery and retained', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',

@@ -2,6 +2,9 @@
  * The whole pipeline for a list of datasets: keys, network, buckets, database, stream, secrets, stages, detection
  * and audit. Every part is exposed so a team stack can extend it; the shareable parts can be brought.
  */
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { IVpc } from 'aws-cdk-lib/aws-ec2';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { IKey } from 'aws-cdk-lib/aws-kms';
@@ -186,11 +189,27 @@ export class SecurePipeline extends Construct {
       accessLogBucket: this.accessLogs,
       profile,
       alarmTopic: this.threatDetection.alarmTopic,
-      dataEventBuckets: [...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket),
+      dataEventBuckets: this.buckets.map((b) => b.bucket),
       dataEventFunctions: this.lambdaFunctions,
     });
 
-    this.network.allowBucketsThroughEndpoint(...[...this.curatedBuckets.values(), this.quarantineBucket].map((b) => b.bucket));
+    this.network.allowBucketsThroughEndpoint(...this.buckets.map((b) => b.bucket));
+    this.alarmOnDeadLetters();
+  }
+
+  /** Every dead-letter queue of the data path raises an alarm on the security topic as soon as it holds a message. */
+  private alarmOnDeadLetters(): void {
+    const queues = new Set<Queue>([this.scheduleDeadLetterQueue, this.load.deadLetterQueue, ...this.functions.map((f) => f.deadLetterQueue)]);
+    for (const queue of queues) {
+      new Alarm(queue, 'NotEmptyAlarm', {
+        alarmDescription: `Records or events are waiting in ${queue.node.path}: read them, fix the cause, then redrive (README: where a record ends up)`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(this.threatDetection.alarmTopic));
+    }
   }
 
   /** All data buckets (curated and quarantine). */
