@@ -1,8 +1,8 @@
 /**
- * The only way this function talks to the network: HTTPS with certificate verification, TLS 1.2 or newer,
- * a deadline on every request and a cap on response size. Dependency-free (node:https).
+ * The only way this function talks to the network: the pipeline's shared HTTPS client (certificate verification
+ * always on, TLS 1.2 or newer, a deadline on every request, a cap on response size), with the rotation's errors.
  */
-import * as https from 'node:https';
+import { createHttpsClient as createSharedHttpsClient, HttpsRequestError } from '../shared/https-client';
 import { RotationError } from './errors';
 
 export interface HttpRequest {
@@ -49,20 +49,6 @@ export interface HttpsClientOptions {
 export const DEFAULT_TIMEOUT_MS = 5_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 
-/** Node error codes that mean "the server's certificate was not accepted". */
-const CERTIFICATE_ERROR_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 /**
  * Parses a URL that will carry credentials or tokens and refuses anything but plain `https://host/...`.
  * The raw value is never echoed in the error: a misconfigured field might hold a secret.
@@ -93,95 +79,27 @@ export function describeUrl(url: URL): string {
 export function createHttpsClient(options: HttpsClientOptions = {}): HttpFn {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  // TLS settings live on the agent so every request made through this client gets them. keepAlive is off:
-  // a rotation makes one or two requests, and idle sockets would only outlive the invocation.
-  const agent = new https.Agent({
-    keepAlive: false,
-    minVersion: 'TLSv1.2',
-    rejectUnauthorized: true,
-    ...(options.ca !== undefined ? { ca: options.ca } : {}),
-  });
-
-  return (request) =>
-    new Promise<HttpResponse>((resolve, reject) => {
-      const url = parseHttpsUrl(request.url, 'Request URL');
-      const where = describeUrl(url);
-      const headers: Record<string, string> = { ...request.headers };
-      if (request.body !== undefined) {
-        headers['content-length'] = String(Buffer.byteLength(request.body));
-      }
-
-      let settled = false;
-      const finish = (outcome: { response: HttpResponse } | { error: RotationError }): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        if ('error' in outcome) {
-          req.destroy();
-          reject(outcome.error);
-        } else {
-          resolve(outcome.response);
-        }
-      };
-      const fail = (message: string, code?: string): void => finish({ error: new RotationError(message, code) });
-
-      // Redirects are not followed: a 3xx reaches the caller as a non-2xx status and fails the step, so a
-      // credential is never replayed to a host it was not configured for.
-      const req = https.request(url, { method: request.method, headers, agent }, (res) => {
-        const status = res.statusCode ?? 0;
-        const contentType = res.headers['content-type'];
-        if (request.readBody === false) {
-          res.destroy();
-          finish({ response: { status, contentType, body: '' } });
-          return;
-        }
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > maxResponseBytes) {
-          res.destroy();
-          fail(`Response from ${where} is larger than the ${maxResponseBytes}-byte limit.`, 'ERESPONSETOOLARGE');
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxResponseBytes) {
-            res.destroy();
-            fail(`Response from ${where} is larger than the ${maxResponseBytes}-byte limit.`, 'ERESPONSETOOLARGE');
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => {
-          finish({ response: { status, contentType, body: Buffer.concat(chunks).toString('utf8') } });
-        });
-        res.on('error', () => fail(`Response from ${where} was interrupted.`, 'ECONNRESET'));
-        res.on('close', () => {
-          if (!res.complete) fail(`Response from ${where} was interrupted.`, 'ECONNRESET');
-        });
+  return async (request) => {
+    const url = parseHttpsUrl(request.url, 'Request URL');
+    // A client per request: a rotation makes one or two requests, and no idle socket should outlive it.
+    const client = createSharedHttpsClient({ timeoutMs, ...(options.ca !== undefined ? { ca: options.ca } : {}) });
+    try {
+      const response = await client.request({
+        method: request.method,
+        url,
+        ...(request.headers !== undefined ? { headers: request.headers } : {}),
+        ...(request.body !== undefined ? { body: request.body } : {}),
+        maxResponseBytes,
+        readBody: request.readBody !== false,
       });
-
-      const deadline = setTimeout(
-        () => fail(`Request to ${where} timed out after ${timeoutMs} ms.`, 'ETIMEDOUT'),
-        timeoutMs,
-      );
-
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        // Only the error code is reported: it is enough to diagnose and carries nothing from the exchange.
-        const code = err.code ?? 'EUNKNOWN';
-        if (CERTIFICATE_ERROR_CODES.has(code)) {
-          fail(
-            `TLS certificate of ${where} was rejected (${code}). Certificate verification cannot be turned off; ` +
-              'use a certificate issued by a trusted CA for this host name.',
-            code,
-          );
-        } else if (code === 'EPROTO' || code.startsWith('ERR_SSL_')) {
-          fail(`TLS handshake with ${where} failed (${code}); the server must offer TLS 1.2 or newer.`, code);
-        } else {
-          fail(`Request to ${where} failed (${code}).`, code);
-        }
-      });
-
-      req.end(request.body);
-    });
+      const contentType = response.headers['content-type'];
+      return { status: response.status, ...(contentType !== undefined ? { contentType } : {}), body: response.body.toString('utf8') };
+    } catch (e) {
+      // The shared client's messages name only origin, path and error code: safe to carry into the step's error.
+      if (e instanceof HttpsRequestError) throw new RotationError(e.message, e.code);
+      throw e;
+    } finally {
+      client.close();
+    }
+  };
 }

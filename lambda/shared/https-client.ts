@@ -13,6 +13,11 @@ export interface HttpsRequest {
   readonly body?: string;
   /** Largest response body accepted; the connection is closed as soon as it is exceeded. */
   readonly maxResponseBytes: number;
+  /**
+   * Whether the caller needs the body. When false the exchange ends at the status line and headers and the
+   * connection is closed, so a large response can neither exhaust memory nor trip the size cap. @default true
+   */
+  readonly readBody?: boolean;
 }
 
 export interface HttpsResponse {
@@ -133,6 +138,11 @@ export function createHttpsClient(options: HttpsClientOptions = {}): HttpsClient
       // Redirects are not followed: a 3xx reaches the caller as a status, so a bearer token is never replayed to a
       // host it was not configured for.
       const clientRequest = https.request(url, { method: req.method ?? 'GET', headers, agent }, (res) => {
+        if (req.readBody === false) {
+          res.destroy();
+          finish({ response: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.alloc(0) } });
+          return;
+        }
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > maxBytes) {
           res.destroy();

@@ -45,6 +45,16 @@ describe('HTTPS client (real local TLS server)', () => {
     expect(api.requests).toHaveLength(0);
   });
 
+  test('readBody: false ends at the status line, so a large body neither fills memory nor trips the cap', async () => {
+    api.respond((_req, res) => { res.writeHead(204, { 'content-length': String(10 * 1024 * 1024) }); res.end(); });
+    const response = await client.request({ url: api.url(), maxResponseBytes: 1024, readBody: false });
+    expect(response.status).toBe(204);
+    expect(response.body.length).toBe(0);
+    const capped = await failure(client.request({ url: api.url(), maxResponseBytes: 1024 }));
+    expect(capped.code).toBe('ERESPONSETOOLARGE');
+    api.respond(() => undefined); // leave no recorded requests behind for the next test
+  });
+
   test('refuses http:// before connecting', async () => {
     const error = await failure(client.request({ url: api.url().replace('https:', 'http:'), maxResponseBytes: 1024 }));
     expect(error.code).toBe('ENOTHTTPS');
