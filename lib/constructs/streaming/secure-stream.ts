@@ -132,6 +132,7 @@ export class SecureStream extends Construct {
   /** Every declared topic, in datasets order. */
   public readonly topics: readonly TopicSpec[];
   private readonly topicResources = new Map<string, CfnTopic>();
+  private eventSourcesAllowed = false;
   /**
    * Comma-separated SASL/IAM bootstrap brokers (port 9098), looked up from the cluster at deploy time by a custom
    * resource, because CloudFormation does not return them.
@@ -364,8 +365,6 @@ export class SecureStream extends Construct {
       this.securityGroup.connections.allowTo(endpointSecurityGroup, Port.tcp(443), 'Lambda event source pollers to the Lambda and STS endpoints');
     }
   }
-
-  private eventSourcesAllowed = false;
 
   private admit(grantee: Partial<IConnectable>): void {
     if (grantee.connections) {
