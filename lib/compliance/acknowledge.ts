@@ -21,7 +21,8 @@ const PACK_PREFIXES = ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321', 'AwsSo
 
 /**
  * Rules that are never acknowledged: public access to buckets, requests without TLS, unencrypted storage,
- * plaintext or unauthenticated streaming, and our own data-protection rules. Names are the rule part of the id
+ * plaintext or unauthenticated streaming, and every rule of our own pack (network reach, retention of data,
+ * failure handling and logging of functions). Names are the rule part of the id
  * (after `<pack>-`), so one entry covers the same rule in every pack.
  */
 export const NEVER_ACKNOWLEDGEABLE: readonly string[] = [
@@ -36,6 +37,8 @@ export const NEVER_ACKNOWLEDGEABLE: readonly string[] = [
   'MSKBrokerToBrokerTLS', 'RDSInstancePublicAccess', 'LambdaFunctionPublicAccessProhibited', 'LambdaFunctionUrlAuth',
   // our own pack
   'LogGroupEncryptedWithRetention', 'NoSecretInLambdaEnvironment', 'ClassificationTag',
+  'SecurityGroupInlineEgress', 'SecurityGroupNoOpenEgress', 'SecurityGroupIngressFromGroupOrPrefixList', 'VpcEndpointPolicy',
+  'StatefulResourceRetained', 'LambdaInVpc', 'LambdaFailureDestination', 'LambdaReservedConcurrency', 'LambdaEncryptedLogGroup',
 ];
 
 /** Reasons that say nothing, whatever their length. */
@@ -87,7 +90,7 @@ export function acknowledge(construct: IConstruct, ruleId: string, reason: strin
   const { rule } = parseRuleId(ruleId);
   if (NEVER_ACKNOWLEDGEABLE.includes(rule)) {
     throw new Error(
-      `acknowledge: ${ruleId} on ${resource.node.path} cannot be acknowledged: it guards public access, TLS or encryption; fix the resource instead`,
+      `acknowledge: ${ruleId} on ${resource.node.path} cannot be acknowledged: it guards public access, TLS, encryption, network reach or the survival of data; fix the resource instead`,
     );
   }
   const why = (reason ?? '').trim();

@@ -1,0 +1,41 @@
+import { CfnDeletionPolicy, CfnResource } from 'aws-cdk-lib';
+import { NagRuleCompliance } from 'cdk-nag';
+import { destroyDataAllowed } from '../../constructs/common/removal';
+
+/**
+ * Resource types whose deletion loses data or breaks what depends on them. Queues hold records in flight and
+ * dead letters; the SNS topic is included because the security topic's subscriptions (confirmed by hand) and
+ * ARN (in alarms and EventBridge targets) would be lost with it.
+ */
+export const STATEFUL_RESOURCE_TYPES: readonly string[] = [
+  'AWS::S3::Bucket',
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBCluster',
+  'AWS::DynamoDB::Table',
+  'AWS::SecretsManager::Secret',
+  'AWS::KMS::Key',
+  'AWS::SQS::Queue',
+  'AWS::Logs::LogGroup',
+  'AWS::MSK::Cluster',
+  'AWS::Backup::BackupVault',
+  'AWS::SNS::Topic',
+];
+
+/** `RetainExceptOnCreate` keeps the resource like `Retain` except when the deploy that created it fails. */
+const RETAINING_DELETION_POLICIES: readonly (CfnDeletionPolicy | undefined)[] = [CfnDeletionPolicy.RETAIN, CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE];
+
+/**
+ * Stateful resources survive stack deletion and replacement: `DeletionPolicy` Retain or RetainExceptOnCreate,
+ * `UpdateReplacePolicy` Retain (RetainExceptOnCreate is a deletion policy only; CloudFormation's replace policy
+ * knows Delete, Retain and Snapshot, and CDK's RETAIN_ON_UPDATE_OR_DELETE writes Retain there). Read from the L1's
+ * options, whatever construct made it. Not applicable when the app opted in twice to destroying data.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatereplacepolicy.html
+ */
+export function StatefulResourceRetained(node: CfnResource): NagRuleCompliance {
+  if (!STATEFUL_RESOURCE_TYPES.includes(node.cfnResourceType) || destroyDataAllowed(node)) return NagRuleCompliance.NOT_APPLICABLE;
+  const { deletionPolicy, updateReplacePolicy } = node.cfnOptions;
+  return RETAINING_DELETION_POLICIES.includes(deletionPolicy) && updateReplacePolicy === CfnDeletionPolicy.RETAIN
+    ? NagRuleCompliance.COMPLIANT
+    : NagRuleCompliance.NON_COMPLIANT;
+}
