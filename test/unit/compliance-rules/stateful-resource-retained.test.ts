@@ -1,0 +1,74 @@
+import { CfnDeletionPolicy, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnRole } from 'aws-cdk-lib/aws-iam';
+import { CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { CfnQueue, Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DESTROY_DATA_CONTEXT, PROFILE_CONTEXT } from '../../../lib/constructs/common/removal';
+import { flaggedBy, PackResult, ruleErrors, synthWithOurPack } from './pack';
+
+const RULE = 'StatefulResourceRetained';
+
+/** Stateful resources left to their defaults or half-retained. */
+function unretained(scope: Construct): void {
+  new Queue(scope, 'QueueL2Default'); // the L2 default is DESTROY
+  new Secret(scope, 'SecretL2Default');
+  new CfnBucket(scope, 'BucketNoPolicy'); // CloudFormation's default is Delete
+  new CfnBucket(scope, 'RetainedButReplaceable').applyRemovalPolicy(RemovalPolicy.RETAIN, { applyToUpdateReplacePolicy: false });
+  const topic = new CfnResource(scope, 'PlainTopic', { type: 'AWS::SNS::Topic' });
+  topic.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+  topic.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.DELETE;
+  const log = new CfnResource(scope, 'ReplacePolicyNotAnOption', { type: 'AWS::Logs::LogGroup' });
+  log.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE;
+  log.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE;
+}
+
+describe(`DataPipeline-${RULE}`, () => {
+  let result: PackResult;
+  beforeAll(() => {
+    result = synthWithOurPack((app) => {
+      const compliant = new Stack(app, 'Compliant');
+      new CfnBucket(compliant, 'Retained').applyRemovalPolicy(RemovalPolicy.RETAIN);
+      new CfnQueue(compliant, 'RetainedExceptOnCreate').applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+      const key = new CfnResource(compliant, 'PlainKey', { type: 'AWS::KMS::Key' });
+      key.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+      key.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+      new CfnRole(compliant, 'NotStateful', { assumeRolePolicyDocument: {} }).applyRemovalPolicy(RemovalPolicy.DESTROY);
+
+      unretained(new Stack(app, 'NonCompliant'));
+
+      // The double opt-in (-c profile=dev -c destroyData=true), here on the stack's node so one app holds all cases.
+      const optedIn = new Stack(app, 'OptedIn');
+      optedIn.node.setContext(PROFILE_CONTEXT, 'dev');
+      optedIn.node.setContext(DESTROY_DATA_CONTEXT, true);
+      unretained(optedIn);
+
+      const prodOptIn = new Stack(app, 'ProdOptIn');
+      prodOptIn.node.setContext(PROFILE_CONTEXT, 'prod');
+      prodOptIn.node.setContext(DESTROY_DATA_CONTEXT, true);
+      new CfnBucket(prodOptIn, 'BucketNoPolicy');
+    });
+  });
+
+  test('Retain, or RetainExceptOnCreate with a Retain replace policy, is compliant; other types are not judged', () => {
+    expect(flaggedBy(result, RULE).filter((p) => p.startsWith('Compliant/'))).toEqual([]);
+  });
+
+  test('defaults that delete, a replace policy that deletes, and RetainExceptOnCreate as replace policy are non-compliant', () => {
+    expect(flaggedBy(result, RULE).filter((p) => p.startsWith('NonCompliant/'))).toEqual([
+      'NonCompliant/BucketNoPolicy',
+      'NonCompliant/PlainTopic',
+      'NonCompliant/QueueL2Default/Resource',
+      'NonCompliant/ReplacePolicyNotAnOption',
+      'NonCompliant/RetainedButReplaceable',
+      'NonCompliant/SecretL2Default/Resource',
+    ]);
+  });
+
+  test('with both -c profile=dev and -c destroyData=true the rule does not apply; destroyData alone in prod does not count', () => {
+    expect(flaggedBy(result, RULE).filter((p) => p.startsWith('OptedIn/'))).toEqual([]);
+    expect(flaggedBy(result, RULE).filter((p) => p.startsWith('ProdOptIn/'))).toEqual(['ProdOptIn/BucketNoPolicy']);
+  });
+
+  test('the rule judged every input without throwing', () => expect(ruleErrors(result)).toEqual([]));
+});
