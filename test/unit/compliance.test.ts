@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { CfnSecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { Function as LambdaFunction, Code, Runtime, CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, CfnLogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
@@ -7,6 +8,7 @@ import { Construct } from 'constructs';
 import {
   acknowledge,
   ClassificationTag,
+  DATA_PIPELINE_RULES,
   listAcknowledgements,
   LogGroupEncryptedWithRetention,
   NoSecretInLambdaEnvironment,
@@ -32,6 +34,15 @@ describe('acknowledge() refuses what must be fixed instead', () => {
   ])('%s is never acknowledgeable', (rule) => {
     const bucket = new Bucket(testStack(), 'B');
     expect(() => acknowledge(bucket, rule, REASON)).toThrow(/cannot be acknowledged.*fix the resource instead/);
+  });
+
+  // Derived from the pack, so a rule added later is covered without touching this test.
+  test.each(DATA_PIPELINE_RULES.map((spec) => [`DataPipeline-${spec.name ?? spec.rule.name}`]))('our own %s is never acknowledgeable', (rule) => {
+    const stack = testStack();
+    const group = new CfnSecurityGroup(stack, 'G', { groupDescription: 'x' });
+    expect(() => acknowledge(group, rule, REASON)).toThrow(/cannot be acknowledged.*fix the resource instead/);
+    expect(() => acknowledge(group, `DataPipeline::${rule}`, REASON)).toThrow(/cannot be acknowledged/);
+    expect(listAcknowledgements(stack)).toEqual([]);
   });
 
   test.each([[''], ['   '], ['not needed'], ['False positive'], ['short but not 25 chars']])('reason %j is refused', (reason) => {
