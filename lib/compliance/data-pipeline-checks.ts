@@ -43,9 +43,10 @@ export const DATA_PIPELINE_RULES: readonly RuleSpec[] = [
   },
   {
     rule: SecurityGroupInlineEgress,
-    info: 'The security group declares no inline egress, so EC2 gives it allow-all egress to any address.',
-    explanation: 'Separate SecurityGroupEgress resources do not remove the default rule. Create the group with allowAllOutbound: false '
-      + '(CDK) or an inline SecurityGroupEgress list, then add only the egress it needs.',
+    info: 'The security group declares no inline egress, so EC2 creates it with allow-all egress to any address.',
+    explanation: 'Separate SecurityGroupEgress resources leave the group open at least until they exist. Keep one rule inline: CDK\'s '
+      + 'allowAllOutbound: false writes a deny-all placeholder but drops it when an egress rule to another security group is added, '
+      + 'so keep the placeholder (or an egress to a prefix list) in the L1\'s SecurityGroupEgress.',
   },
   {
     rule: SecurityGroupNoOpenEgress,

@@ -4,11 +4,13 @@ import { SECURITY_GROUP } from './security-group-view';
 import { templateProperties } from './template-view';
 
 /**
- * Every security group declares its egress inline. A group created without `SecurityGroupEgress` gets EC2's
- * allow-all egress rules, and `AWS::EC2::SecurityGroupEgress` resources only add to them; with CDK,
- * `allowAllOutbound: false` writes the inline placeholder that prevents them.
- * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-securitygroup.html
- * (The VPC's default group is not an `AWS::EC2::SecurityGroup` of the template; SecureNetwork closes it.)
+ * Every security group declares its egress inline. EC2 gives a group created without `SecurityGroupEgress`
+ * allow-all egress (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-securitygroup.html).
+ * Whatever a later `AWS::EC2::SecurityGroupEgress` does to that default (CDK relies on CloudFormation stripping it,
+ * aws/aws-cdk#998; the documentation does not say so), the group is open from its creation until that rule
+ * exists, and for good if the rule is removed or never created. Note that CDK's `allowAllOutbound: false`
+ * writes an inline deny-all placeholder but drops it once an egress rule to another security group (always a
+ * separate resource) is added. The VPC's default group is not an `AWS::EC2::SecurityGroup` of the template.
  */
 export function SecurityGroupInlineEgress(node: CfnResource): NagRuleCompliance {
   if (node.cfnResourceType !== SECURITY_GROUP) return NagRuleCompliance.NOT_APPLICABLE;

@@ -1,5 +1,5 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
-import { CfnSecurityGroup, CfnSecurityGroupEgress, CfnVPC, SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { CfnSecurityGroup, CfnSecurityGroupEgress, CfnVPC, Port, SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { flaggedBy, PackResult, ruleErrors, synthWithOurPack } from './pack';
 
 const RULE = 'SecurityGroupInlineEgress';
@@ -25,16 +25,22 @@ describe(`DataPipeline-${RULE}`, () => {
         groupId: noEgress.attrGroupId, ipProtocol: 'tcp', fromPort: 443, toPort: 443, destinationPrefixListId: 'pl-123',
       });
       new CfnSecurityGroup(nonCompliant, 'EmptyEgress', { groupDescription: 'x', vpcId: cfnVpc.ref, securityGroupEgress: [] });
+      // The CDK trap: allowAllOutbound: false writes a deny-all placeholder, but an egress rule to another group is a
+      // separate resource and the placeholder is dropped, leaving the group without inline egress.
+      const importedVpc = Vpc.fromVpcAttributes(nonCompliant, 'ImportedVpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] });
+      const clients = new SecurityGroup(nonCompliant, 'Clients', { vpc: importedVpc, allowAllOutbound: false });
+      clients.connections.allowTo(new SecurityGroup(nonCompliant, 'Brokers', { vpc: importedVpc, allowAllOutbound: false }), Port.tcp(9098));
       new CfnResource(nonCompliant, 'PlainGroup', { type: 'AWS::EC2::SecurityGroup', properties: { GroupDescription: 'x', VpcId: cfnVpc.ref } });
     });
   });
 
-  test('a group with inline egress (CDK allowAllOutbound: false writes a placeholder) is compliant', () => {
+  test('a group with inline egress (CDK allowAllOutbound: false alone writes a placeholder) is compliant', () => {
     expect(flaggedBy(result, RULE).filter((p) => p.startsWith('Compliant/'))).toEqual([]);
   });
 
-  test('a group without inline egress, with an empty list, or declared as a plain CfnResource is non-compliant', () => {
+  test('a group without inline egress (a CDK group after an egress rule to another group), an empty list, or a plain group is non-compliant', () => {
     expect(flaggedBy(result, RULE)).toEqual([
+      'NonCompliant/Clients/Resource',
       'NonCompliant/EmptyEgress',
       'NonCompliant/NoInlineEgress',
       'NonCompliant/PlainGroup',
