@@ -1,6 +1,6 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
-import { deadLetterTarget, hasOnFailureDestination, isLambdaFunction } from './lambda-function-view';
+import { hasDeadLetterTarget, hasOnFailureDestination, isLambdaFunction } from './lambda-function-view';
 
 /**
  * Every function keeps what it failed to process: a dead-letter queue or an on-failure destination for
@@ -8,8 +8,7 @@ import { deadLetterTarget, hasOnFailureDestination, isLambdaFunction } from './l
  */
 export function LambdaFailureDestination(node: CfnResource): NagRuleCompliance {
   if (!isLambdaFunction(node)) return NagRuleCompliance.NOT_APPLICABLE;
-  const target = deadLetterTarget(node);
-  return (target !== undefined && target !== '') || hasOnFailureDestination(node)
+  return hasDeadLetterTarget(node) || hasOnFailureDestination(node)
     ? NagRuleCompliance.COMPLIANT
     : NagRuleCompliance.NON_COMPLIANT;
 }

@@ -21,11 +21,10 @@ function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
 
-/** The dead-letter queue or topic of asynchronous invocations; SAM calls the property `DeadLetterQueue`. */
-export function deadLetterTarget(fn: CfnResource): unknown {
-  const properties = templateProperties(fn);
-  const config = objectAt(properties, fn.cfnResourceType === SAM_FUNCTION ? 'DeadLetterQueue' : 'DeadLetterConfig');
-  return config?.TargetArn;
+/** True when asynchronous invocations have a dead-letter queue or topic; SAM calls the property `DeadLetterQueue`. */
+export function hasDeadLetterTarget(fn: CfnResource): boolean {
+  const config = objectAt(templateProperties(fn), fn.cfnResourceType === SAM_FUNCTION ? 'DeadLetterQueue' : 'DeadLetterConfig');
+  return present(config?.TargetArn);
 }
 
 /**

@@ -2,8 +2,8 @@ import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { isJsonObject, JsonObject, templateProperties } from './template-view';
 
-/** Endpoint types that take a policy; an absent type means Gateway. Other types (GWLB, Resource, ServiceNetwork) do not. */
-const TYPES_WITH_POLICY = [undefined, 'Gateway', 'Interface'];
+/** Endpoint types that take a policy (an absent type means Gateway); GWLB, Resource and ServiceNetwork ones do not. */
+const TYPES_WITH_POLICY = ['Gateway', 'Interface'];
 
 function isWildcard(value: unknown): boolean {
   return value === '*' || (Array.isArray(value) && value.includes('*'));
