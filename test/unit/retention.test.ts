@@ -8,16 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
 import { SecurePipeline } from '../../lib/constructs/pipeline/secure-pipeline';
 import { buildPipelineStack, EXAMPLE_DATASETS, testApp } from '../helpers/app';
-
-/**
- * Resource types that hold data, credentials or evidence no deploy can recreate (issue 11, finding 6; the same list
- * the DataPipelineChecks retention rule enforces).
- */
-export const STATEFUL_TYPES = [
-  'AWS::S3::Bucket', 'AWS::RDS::DBInstance', 'AWS::RDS::DBCluster', 'AWS::DynamoDB::Table', 'AWS::SecretsManager::Secret',
-  'AWS::KMS::Key', 'AWS::SQS::Queue', 'AWS::Logs::LogGroup', 'AWS::Backup::BackupVault', 'AWS::MSK::Cluster',
-  'AWS::MSK::Configuration', 'AWS::MSK::Topic', 'AWS::SNS::Topic',
-] as const;
+import { isDeleted, isRetained, STATEFUL_TYPES, StatefulResource, statefulResources, TemplateResource } from '../helpers/stateful';
 
 /**
  * The load queue is created in lib/constructs/pipeline/load-stage.ts (STAGES workstream), which must pass
@@ -26,26 +17,16 @@ export const STATEFUL_TYPES = [
  */
 const NOT_YET_RETAINED_ELSEWHERE = ['Pipeline/Load/Queue/Resource'];
 
-type Resource = { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string; Properties?: Record<string, unknown> };
-
-interface Stateful { path: string; type: string; deletion?: string; replace?: string }
-
-/** Every stateful resource of the synthesized template, with its construct path (relative to the stack). */
-function statefulResources(stack: Stack): Stateful[] {
-  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+/** Every stateful resource of the synthesized stack, named by its construct path (relative to the stack). */
+function statefulOf(stack: Stack): StatefulResource[] {
   const paths = new Map(stack.node.findAll().filter(CfnResource.isCfnResource)
     .map((c) => [stack.resolve(c.logicalId) as string, c.node.path.slice(stack.node.path.length + 1)]));
-  return Object.entries(resources)
-    .filter(([, r]) => (STATEFUL_TYPES as readonly string[]).includes(r.Type))
-    .map(([id, r]) => ({ path: paths.get(id) ?? id, type: r.Type, deletion: r.DeletionPolicy, replace: r.UpdateReplacePolicy }));
+  return statefulResources(Template.fromStack(stack).toJSON() as { Resources: Record<string, TemplateResource> }, (id) => paths.get(id));
 }
-
-const retained = (r: Stateful) => r.deletion === 'Retain' && r.replace === 'Retain';
-const deleted = (r: Stateful) => (r.deletion ?? 'Delete') === 'Delete' && (r.replace ?? 'Delete') === 'Delete';
 
 describe.each(['dev', 'prod'])('the %s blueprint by default', (profile) => {
   const stack = buildPipelineStack(testApp({ profile }), profile);
-  const stateful = statefulResources(stack);
+  const stateful = statefulOf(stack);
 
   test('holds every stateful type it creates (so the check below is not vacuous)', () => {
     const types = new Set(stateful.map((r) => r.type));
@@ -54,14 +35,14 @@ describe.each(['dev', 'prod'])('the %s blueprint by default', (profile) => {
   });
 
   test('no stateful resource is deleted with the stack or on replacement', () => {
-    expect(stateful.filter((r) => !retained(r)).map((r) => r.path)).toEqual(NOT_YET_RETAINED_ELSEWHERE);
+    expect(stateful.filter((r) => !isRetained(r)).map((r) => r.path)).toEqual(NOT_YET_RETAINED_ELSEWHERE);
   });
 
   test('the tokenization key, the source credentials, the dead-letter queues and the security topic are among the retained', () => {
     const byPath = (p: RegExp) => stateful.filter((r) => p.test(r.path));
     for (const pattern of [/^Pipeline\/TokenizationKey\//, /Credential\/Secret\//, /DeadLetterQueue\//, /UndeliveredAlerts\//, /Alerts\/Topic\//, /^Pipeline\/Database\/Instance\/Secret\//]) {
       expect({ pattern, found: byPath(pattern).length > 0 }).toEqual({ pattern, found: true });
-      expect(byPath(pattern).filter((r) => !retained(r))).toEqual([]);
+      expect(byPath(pattern).filter((r) => !isRetained(r))).toEqual([]);
     }
   });
 
@@ -78,11 +59,11 @@ describe.each(['dev', 'prod'])('the %s blueprint by default', (profile) => {
 
 describe('the dev blueprint under the double opt-in (-c profile=dev -c destroyData=true)', () => {
   const stack = buildPipelineStack(testApp({ profile: 'dev', destroyData: 'true' }), 'dev');
-  const stateful = statefulResources(stack);
+  const stateful = statefulOf(stack);
 
   test('every stateful resource is deleted with the stack', () => {
     expect(stateful.length).toBeGreaterThan(40);
-    expect(stateful.filter((r) => !deleted(r))).toEqual([]);
+    expect(stateful.filter((r) => !isDeleted(r))).toEqual([]);
   });
 
   test('the deny on deleting the tokenization key is left out, so the teardown can delete it', () => {
@@ -97,11 +78,11 @@ describe('a prod pipeline built in code, under -c destroyData=true but without -
   const app = testApp({ destroyData: 'true' });
   const stack = new Stack(app, 'TeamStack');
   new SecurePipeline(stack, 'Pipeline', { profile: resolveProfile('prod'), datasets: loadDatasetsConfig(EXAMPLE_DATASETS) });
-  const stateful = statefulResources(stack);
+  const stateful = statefulOf(stack);
 
   test('keeps everything: the prod profile vetoes the context opt-in for the whole pipeline', () => {
     expect(stateful.length).toBeGreaterThan(40);
-    expect(stateful.filter((r) => !retained(r)).map((r) => r.path)).toEqual(NOT_YET_RETAINED_ELSEWHERE);
+    expect(stateful.filter((r) => !isRetained(r)).map((r) => r.path)).toEqual(NOT_YET_RETAINED_ELSEWHERE);
     Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: true });
   });
 });
