@@ -21,8 +21,8 @@ type Statement = { Sid?: string; Effect: string; Action: string | string[]; Reso
 
 const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:ingest';
 
-function setup(profileName = 'dev') {
-  const stack = testStack();
+function setup(profileName = 'dev', context: Record<string, unknown> = {}) {
+  const stack = testStack(context);
   const keys = new DataKeys(stack, 'Keys');
   const logs = new AccessLogBucket(stack, 'AccessLogs');
   const topic = new Topic(stack, 'Alerts', { masterKey: keys.audit });
@@ -30,8 +30,8 @@ function setup(profileName = 'dev') {
   return { stack, keys, logs, topic, profile };
 }
 
-function build(profileName = 'dev', extra: Partial<AuditTrailProps> = {}) {
-  const { stack, keys, logs, topic, profile } = setup(profileName);
+function build(profileName = 'dev', extra: Partial<AuditTrailProps> = {}, context: Record<string, unknown> = {}) {
+  const { stack, keys, logs, topic, profile } = setup(profileName, context);
   const curated = new SecureBucket(stack, 'Curated', { classification: Classification.RESTRICTED, keys, accessLogBucket: logs });
   const ingest = LambdaFunction.fromFunctionArn(stack, 'Ingest', FUNCTION_ARN);
   const audit = new AuditTrail(stack, 'Audit', {
@@ -205,6 +205,19 @@ describe('AuditTrail creating a trail (dev)', () => {
   });
 });
 
+describe('AuditTrail retention in dev', () => {
+  test('no Object Lock: a torn-down dev stack must not leave locked files behind', () => {
+    const { resources, audit, id } = build('dev');
+    expect(resources[id(audit.trailBucket!.bucket)]!.Properties).not.toHaveProperty('ObjectLockConfiguration');
+    expect(resources[id(audit.trailBucket!.bucket)]!.Properties).not.toHaveProperty('ObjectLockEnabled');
+  });
+
+  test('under the double opt-in the trail bucket and its log group are deleted with the stack', () => {
+    const { resources, audit, id } = build('dev', {}, { profile: 'dev', destroyData: 'true' });
+    for (const r of [resources[id(audit.trailBucket!.bucket)]!, resources[id(audit.logGroup as LogGroup)]!]) expect(r.DeletionPolicy).toBe('Delete');
+  });
+});
+
 describe('AuditTrail in prod', () => {
   test('Insights for API call and error rates, six years of trail files, a year of logs', () => {
     const { resources, audit, id } = build('prod');
@@ -213,6 +226,22 @@ describe('AuditTrail in prod', () => {
     const bucket = resources[id(audit.trailBucket!.bucket)]!;
     expect((bucket.Properties.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual({ Id: 'ExpireTrailFiles', ExpirationInDays: 2192, Status: 'Enabled' });
     expect(resources[id(audit.logGroup as LogGroup)]!.Properties.RetentionInDays).toBe(365);
+  });
+
+  test('trail files are locked by default: GOVERNANCE, for as long as the trail keeps them', () => {
+    const { resources, audit, id } = build('prod');
+    expect(resources[id(audit.trailBucket!.bucket)]!.Properties).toMatchObject({
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 2192 } } },
+    });
+    const longer = build('prod', { trailRetentionDays: 3650 });
+    expect(longer.resources[longer.id(longer.audit.trailBucket!.bucket)]!.Properties.ObjectLockConfiguration)
+      .toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 3650 } } });
+  });
+
+  test('a prod trail under -c destroyData=true without -c profile=prod keeps its bucket and log group: the profile vetoes the opt-in', () => {
+    const { resources, audit, id } = build('prod', {}, { destroyData: 'true' });
+    for (const r of [resources[id(audit.trailBucket!.bucket)]!, resources[id(audit.logGroup as LogGroup)]!]) expect(r.DeletionPolicy).toBe('Retain');
   });
 
   test.each([['GOVERNANCE', 'GOVERNANCE'], ['COMPLIANCE', 'COMPLIANCE']] as const)('object lock in %s mode', (mode, expected) => {

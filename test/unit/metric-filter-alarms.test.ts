@@ -203,6 +203,22 @@ const SAMPLES: Record<SecurityAlarmName, { raise: Record<string, Event>; ignore:
       RestoreSecret: apiCall('secretsmanager.amazonaws.com', 'RestoreSecret'),
     },
   },
+  DataProtectionLifted: {
+    raise: {
+      'secret DeleteResourcePolicy': apiCall('secretsmanager.amazonaws.com', 'DeleteResourcePolicy', { requestParameters: { secretId: 'x' } }),
+      'secret PutResourcePolicy': apiCall('secretsmanager.amazonaws.com', 'PutResourcePolicy'),
+      DeleteBackupVaultAccessPolicy: apiCall('backup.amazonaws.com', 'DeleteBackupVaultAccessPolicy', { requestParameters: { backupVaultName: 'v' } }),
+      PutBackupVaultAccessPolicy: apiCall('backup.amazonaws.com', 'PutBackupVaultAccessPolicy'),
+      DeleteBackupVaultLockConfiguration: apiCall('backup.amazonaws.com', 'DeleteBackupVaultLockConfiguration'),
+      PutObjectLockConfiguration: apiCall('s3.amazonaws.com', 'PutObjectLockConfiguration'),
+    },
+    ignore: {
+      GetResourcePolicy: apiCall('secretsmanager.amazonaws.com', 'GetResourcePolicy', { readOnly: true }),
+      GetBackupVaultAccessPolicy: apiCall('backup.amazonaws.com', 'GetBackupVaultAccessPolicy', { readOnly: true }),
+      'KMS PutKeyPolicy': apiCall('kms.amazonaws.com', 'PutKeyPolicy'),
+      'S3 PutBucketPolicy': apiCall('s3.amazonaws.com', 'PutBucketPolicy'),
+    },
+  },
 };
 
 describe('security alarm filter patterns', () => {

@@ -2,10 +2,14 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Function as LambdaFunction, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { listAcknowledgements } from '../../lib/compliance';
 import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
+import { ConfigurationError } from '../../lib/errors';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork } from '../../lib/constructs/network/secure-network';
-import { SecureDatabase, SecureDatabaseProps } from '../../lib/constructs/database/secure-database';
+import {
+  BACKUP_PLAN_RETENTION_DAYS, MAX_RECOVERY_POINT_RETENTION_DAYS, SecureDatabase, SecureDatabaseProps,
+} from '../../lib/constructs/database/secure-database';
 import { EXAMPLE_DATASETS, testStack } from '../helpers/app';
 
 function build(profileName = 'dev', extra: Partial<SecureDatabaseProps> = {}, context: Record<string, unknown> = {}) {
@@ -175,5 +179,101 @@ describe('SecureDatabase', () => {
     const t = Template.fromStack(build('dev', {}, { profile: 'dev', destroyData: 'true' }).stack);
     t.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: false });
     expect(Stack.isStack(stack)).toBe(true);
+  });
+});
+
+describe('SecureDatabase backups and removal', () => {
+  type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+  const DESTROY = { profile: 'dev', destroyData: 'true' };
+  function synth(profileName: string, extra: Partial<SecureDatabaseProps> = {}, context: Record<string, unknown> = {}) {
+    const b = build(profileName, extra, context);
+    const resources = Template.fromStack(b.stack).toJSON().Resources as Record<string, Resource>;
+    const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+    const vault = ofType('AWS::Backup::BackupVault')[0]!;
+    const stateful = ['AWS::RDS::DBInstance', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::Backup::BackupVault']
+      .flatMap((t) => ofType(t)).filter((r) => r.Type !== 'AWS::Logs::LogGroup' || String(JSON.stringify(r.Properties.LogGroupName)).includes('/aws/rds/'));
+    const deletionProtectionAcks = listAcknowledgements(b.stack).filter((a) => /RDS10|DeletionProtection/.test(a.id));
+    return { ...b, resources, ofType, vault, stateful, deletionProtectionAcks };
+  }
+  const dev = synth('dev');
+  const prod = synth('prod');
+  const destroy = synth('dev', {}, DESTROY);
+  const denyRecoveryPointDeletion = {
+    Effect: 'Deny', Principal: { AWS: '*' }, Action: ['backup:DeleteRecoveryPoint', 'backup:UpdateRecoveryPointLifecycle'], Resource: '*',
+  };
+
+  test('dev: a GOVERNANCE vault lock (no grace period) from the plan retention up to a year', () => {
+    expect(dev.vault.Properties.LockConfiguration).toEqual({ MinRetentionDays: BACKUP_PLAN_RETENTION_DAYS, MaxRetentionDays: MAX_RECOVERY_POINT_RETENTION_DAYS });
+  });
+
+  test('prod: a COMPLIANCE vault lock, immutable after the 3-day grace', () => {
+    expect(prod.vault.Properties.LockConfiguration).toEqual({
+      MinRetentionDays: BACKUP_PLAN_RETENTION_DAYS, MaxRetentionDays: MAX_RECOVERY_POINT_RETENTION_DAYS, ChangeableForDays: 3,
+    });
+  });
+
+  test('the lock minimum is what the plan keeps each daily recovery point', () => {
+    Template.fromStack(prod.stack).hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: { BackupPlanRule: [Match.objectLike({ Lifecycle: { DeleteAfterDays: BACKUP_PLAN_RETENTION_DAYS } })] },
+    });
+  });
+
+  test.each([['dev', dev], ['prod', prod]] as const)('%s: every principal is denied deleting recovery points or shortening their lifecycle', (_, s) => {
+    expect(s.vault.Properties.AccessPolicy).toEqual({ Version: '2012-10-17', Statement: [denyRecoveryPointDeletion] });
+  });
+
+  test.each([['dev', dev], ['prod', prod]] as const)('%s: instance, master secret, RDS log groups and vault are retained, deletion protection on, nothing acknowledged', (_, s) => {
+    expect(s.stateful).toHaveLength(5);
+    expect(s.stateful.filter((r) => r.DeletionPolicy !== 'Retain' || r.UpdateReplacePolicy !== 'Retain').map((r) => r.Type)).toEqual([]);
+    expect(s.ofType('AWS::RDS::DBInstance')[0]!.Properties.DeletionProtection).toBe(true);
+    expect(s.deletionProtectionAcks).toEqual([]);
+  });
+
+  test('a team may choose GOVERNANCE for prod', () => {
+    expect(synth('prod', { backupVaultLock: 'GOVERNANCE' }).vault.Properties.LockConfiguration).not.toHaveProperty('ChangeableForDays');
+  });
+
+  describe('under the double opt-in (-c profile=dev -c destroyData=true)', () => {
+    test('no vault lock and no access policy, so the teardown can empty and delete the vault', () => {
+      expect(destroy.vault.Properties).not.toHaveProperty('LockConfiguration');
+      expect(destroy.vault.Properties).not.toHaveProperty('AccessPolicy');
+    });
+
+    test('instance, master secret, RDS log groups and vault are deleted with the stack', () => {
+      expect(destroy.stateful).toHaveLength(5);
+      expect(destroy.stateful.filter((r) => (r.DeletionPolicy ?? 'Delete') !== 'Delete').map((r) => r.Type)).toEqual([]);
+    });
+
+    test('deletion protection is off and acknowledged, for the three rules that require it, on the instance alone', () => {
+      expect(destroy.ofType('AWS::RDS::DBInstance')[0]!.Properties.DeletionProtection).toBe(false);
+      const instancePath = destroy.db.instance.node.defaultChild!.node.path;
+      expect(destroy.deletionProtectionAcks.map((a) => [a.id, a.path])).toEqual([
+        ['AwsSolutions::AwsSolutions-RDS10', instancePath],
+        ['HIPAA.Security::HIPAA.Security-RDSInstanceDeletionProtectionEnabled', instancePath],
+        ['NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled', instancePath],
+      ]);
+      for (const a of destroy.deletionProtectionAcks) expect(a.reason).toMatch(/-c profile=dev -c destroyData=true/);
+    });
+  });
+
+  test('a prod database under -c destroyData=true without -c profile=prod keeps everything: the profile vetoes the opt-in', () => {
+    const s = synth('prod', {}, { destroyData: 'true' });
+    expect(s.stateful.filter((r) => r.DeletionPolicy !== 'Retain').map((r) => r.Type)).toEqual([]);
+    expect(s.ofType('AWS::RDS::DBInstance')[0]!.Properties.DeletionProtection).toBe(true);
+    expect(s.vault.Properties.LockConfiguration).toHaveProperty('ChangeableForDays', 3);
+  });
+
+  test('backupVaultLock: a value that is no mode, and any lock under the destroy opt-in, are refused', () => {
+    const refused = (extra: Partial<SecureDatabaseProps>, context: Record<string, unknown> = {}) => {
+      try {
+        build('dev', extra, context);
+      } catch (e) {
+        if (e instanceof ConfigurationError) return e.problems;
+        throw e;
+      }
+      throw new Error('expected a ConfigurationError');
+    };
+    expect(refused({ backupVaultLock: 'LEGAL_HOLD' as never })).toEqual([expect.objectContaining({ path: 'backupVaultLock', problem: expect.stringMatching(/not a Vault Lock mode/) })]);
+    expect(refused({ backupVaultLock: 'GOVERNANCE' }, DESTROY)).toEqual([expect.objectContaining({ path: 'backupVaultLock', problem: expect.stringMatching(/teardown/) })]);
   });
 });

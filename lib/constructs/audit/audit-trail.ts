@@ -17,7 +17,7 @@ import { ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
-import { dataRemovalPolicy } from '../common/removal';
+import { applyProfileToRemoval } from '../common/removal';
 import { DataKeys } from '../keys/data-keys';
 import { AccessLogBucket } from '../storage/access-log-bucket';
 import { SecureBucket } from '../storage/secure-bucket';
@@ -59,7 +59,10 @@ export interface AuditTrailProps {
   readonly existingLogGroup?: ILogGroup;
   /** Days trail log files are kept in the trail bucket. @default 365 in dev, 2192 (6 years) in prod */
   readonly trailRetentionDays?: number;
-  /** S3 Object Lock on the trail bucket (prod only: locked files outlive a torn-down dev stack). @default none */
+  /**
+   * S3 Object Lock on the trail bucket (prod only: locked files outlive a torn-down dev stack).
+   * @default prod: GOVERNANCE for the trail retention; dev: none
+   */
   readonly objectLock?: TrailObjectLock;
   /** Namespace of the alarm metrics. @default `SecureDataPipeline/Audit/<stack name>` */
   readonly metricNamespace?: string;
@@ -83,6 +86,7 @@ export class AuditTrail extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditTrailProps) {
     super(scope, id);
+    applyProfileToRemoval(this, props.profile);
     const problems = new ProblemCollector(`AuditTrail ${this.node.path}`);
     const adopt = props.existingTrail !== undefined || props.useOrganizationTrail === true;
     if (adopt && !props.existingLogGroup) {
@@ -134,7 +138,7 @@ export class AuditTrail extends Construct {
       this.logGroup = props.existingLogGroup!;
       if (props.existingTrail) this.trailArn = props.existingTrail.trailRef.trailArn;
     } else {
-      const created = this.createTrail(props, retentionDays);
+      const created = this.createTrail(props, retentionDays, props.objectLock ?? defaultObjectLock(props.profile, retentionDays));
       this.trail = created.trail;
       this.trailArn = created.trail.attrArn;
       this.trailBucket = created.bucket;
@@ -187,7 +191,7 @@ export class AuditTrail extends Construct {
     this.deliveryStoppedAlarm.addAlarmAction(alarmAction);
   }
 
-  private createTrail(props: AuditTrailProps, retentionDays: number) {
+  private createTrail(props: AuditTrailProps, retentionDays: number, objectLock: TrailObjectLock | undefined) {
     const { partition, region, account } = arnParts(this);
     const key = props.keys.audit;
     // The name is fixed so the bucket policy and the role can name the trail's ARN without depending on it.
@@ -201,11 +205,11 @@ export class AuditTrail extends Construct {
       accessLogBucket: props.accessLogBucket,
       bucketProps: {
         lifecycleRules: [{ id: 'ExpireTrailFiles', expiration: Duration.days(retentionDays) }],
-        ...(props.objectLock ? {
+        ...(objectLock ? {
           objectLockEnabled: true,
-          objectLockDefaultRetention: props.objectLock.mode === 'COMPLIANCE'
-            ? ObjectLockRetention.compliance(Duration.days(props.objectLock.days))
-            : ObjectLockRetention.governance(Duration.days(props.objectLock.days)),
+          objectLockDefaultRetention: objectLock.mode === 'COMPLIANCE'
+            ? ObjectLockRetention.compliance(Duration.days(objectLock.days))
+            : ObjectLockRetention.governance(Duration.days(objectLock.days)),
         } : {}),
       },
     });
@@ -225,11 +229,7 @@ export class AuditTrail extends Construct {
       conditions: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceArn': trailArn } },
     }));
 
-    const logGroup = encryptedLogGroup(this, 'LogGroup', {
-      key,
-      retentionDays: props.profile.platformLogRetentionDays,
-      removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
-    });
+    const logGroup = encryptedLogGroup(this, 'LogGroup', { key, retentionDays: props.profile.platformLogRetentionDays });
     // CloudTrail only accepts a delivery role of the trail's own account; the grant covers this one log group.
     const logsRole = new ManagedPolicyRole(this, 'LogsRole', {
       description: `CloudTrail ${trailName} delivers events to ${logGroup.node.path}`,
@@ -271,4 +271,18 @@ export class AuditTrail extends Construct {
     trail.node.addDependency(logsRole.policy);
     return { trail, bucket, logGroup };
   }
+}
+
+/**
+ * Prod locks every trail file for as long as the trail keeps it, in GOVERNANCE mode: nobody deletes or overwrites a
+ * log file without s3:BypassGovernanceRetention, which this stack grants nobody, while an incident response can
+ * still lift it deliberately (COMPLIANCE could not be lifted even by root). Lifecycle expiration and the lock agree:
+ * the expiry only adds a delete marker, and the locked version is removed as noncurrent once its lock has run out.
+ * SSE-KMS and bucket keys work unchanged on locked buckets; S3 wants an integrity header (Content-MD5 or a checksum)
+ * on uploads under default retention, which CloudTrail's delivery must send: not verified against a live account
+ * here, so check the trail's LatestDeliveryError after the first prod deploy (README: retention and teardown).
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html
+ */
+export function defaultObjectLock(profile: Profile, retentionDays: number): TrailObjectLock | undefined {
+  return profile.name === 'prod' ? { mode: 'GOVERNANCE', days: retentionDays } : undefined;
 }

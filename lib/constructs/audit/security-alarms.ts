@@ -27,7 +27,16 @@ function anyEventName(...names: string[]): string {
 }
 
 function fromSource(source: string, ...names: string[]): string {
-  return `{ ($.eventSource = "${source}") && ${anyEventName(...names)} }`;
+  return `{ ${sourceAndNames(source, names)} }`;
+}
+
+function sourceAndNames(source: string, names: readonly string[]): string {
+  return `($.eventSource = "${source}") && ${anyEventName(...names)}`;
+}
+
+/** Any of several (source, event names) groups: `{ ((source A) && (names)) || ((source B) && (names)) }`. */
+function fromSources(groups: Record<string, readonly string[]>): string {
+  return `{ ${Object.entries(groups).map(([source, names]) => `(${sourceAndNames(source, names)})`).join(' || ')} }`;
 }
 
 export const SECURITY_ALARMS = {
@@ -141,6 +150,20 @@ export const SECURITY_ALARMS = {
     description: 'A Secrets Manager secret was scheduled for deletion (or deleted at once): credentials of the pipeline may stop working',
     threshold: 1,
     cisControl: 'none (pipeline credentials)',
+  },
+  DataProtectionLifted: {
+    metricName: 'DataProtectionLifted',
+    // The first step of removing what keeps data from deletion: a secret's resource policy (the deny on deleting
+    // the tokenization key), a backup vault's access policy or lock, a bucket's Object Lock default retention.
+    pattern: fromSources({
+      'secretsmanager.amazonaws.com': ['DeleteResourcePolicy', 'PutResourcePolicy'],
+      'backup.amazonaws.com': ['DeleteBackupVaultAccessPolicy', 'PutBackupVaultAccessPolicy', 'DeleteBackupVaultLockConfiguration',
+        'PutBackupVaultLockConfiguration'],
+      's3.amazonaws.com': ['PutObjectLockConfiguration'],
+    }),
+    description: 'A policy or lock that keeps data from deletion was changed or removed (secret resource policy, backup vault access policy or lock, S3 Object Lock): if nobody planned it, restore it before anything is deleted',
+    threshold: 1,
+    cisControl: 'none (data retention)',
   },
 } as const satisfies Record<string, SecurityAlarmDefinition>;
 

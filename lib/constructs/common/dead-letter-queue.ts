@@ -4,6 +4,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Classification } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
+import { dataRemovalPolicy } from './removal';
 import { tagClassification } from './tags';
 
 export interface DeadLetterQueueProps {
@@ -20,7 +21,8 @@ export interface DeadLetterQueueProps {
 }
 
 /**
- * The one way this project creates a dead-letter queue: KMS-encrypted, TLS-only, 14 days of retention, tagged.
+ * The one way this project creates a dead-letter queue: KMS-encrypted, TLS-only, 14 days of retention, tagged, and
+ * retained with the stack unless the app opted in to destroying data: its messages are the only copy of what failed.
  * A dead-letter queue has no dead-letter queue of its own, so the redrive rules are acknowledged here, once.
  */
 export function encryptedDeadLetterQueue(scope: Construct, id: string, props: DeadLetterQueueProps): Queue {
@@ -29,6 +31,7 @@ export function encryptedDeadLetterQueue(scope: Construct, id: string, props: De
     encryptionMasterKey: props.key,
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
+    removalPolicy: dataRemovalPolicy(scope, undefined, 'removalPolicy'),
   });
   tagClassification(queue, props.classification);
   const reason = `This queue is itself a dead-letter destination (${props.receives}); messages stay 14 days, and a further queue would only move them one hop on`;

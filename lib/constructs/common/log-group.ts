@@ -3,6 +3,7 @@ import { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../../errors';
+import { dataRemovalPolicy } from './removal';
 
 export interface EncryptedLogGroupProps {
   /** The key that encrypts the log group; its policy must admit CloudWatch Logs (DataKeys.audit does). */
@@ -10,12 +11,16 @@ export interface EncryptedLogGroupProps {
   /** Retention in days; must be a value CloudWatch Logs accepts. */
   readonly retentionDays: number;
   readonly logGroupName?: string;
+  /** RETAIN, or DESTROY under the app-level double opt-in (see removal.ts); DESTROY without it is refused. @default by the opt-in */
   readonly removalPolicy?: RemovalPolicy;
 }
 
 const ACCEPTED = new Set<number>(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number' && v > 0 && v < 999999));
 
-/** The one way this project creates a log group: KMS-encrypted, with retention. */
+/**
+ * The one way this project creates a log group: KMS-encrypted, with retention, and retained with the stack (audit
+ * evidence outlives a deploy) unless the app opted in to destroying data.
+ */
 export function encryptedLogGroup(scope: Construct, id: string, props: EncryptedLogGroupProps): LogGroup {
   if (!ACCEPTED.has(props.retentionDays)) {
     const accepted = [...ACCEPTED].sort((a, b) => a - b).join(', ');
@@ -28,7 +33,7 @@ export function encryptedLogGroup(scope: Construct, id: string, props: Encrypted
   return new LogGroup(scope, id, {
     encryptionKey: props.key,
     retention: props.retentionDays as RetentionDays,
-    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    removalPolicy: dataRemovalPolicy(scope, props.removalPolicy, 'removalPolicy'),
     ...(props.logGroupName !== undefined ? { logGroupName: props.logGroupName } : {}),
   });
 }

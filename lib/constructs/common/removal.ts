@@ -1,16 +1,47 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { Profile } from '../../config';
 import { ConfigurationError } from '../../errors';
 
 /** Context keys of the double opt-in that lets stateful resources be destroyed with the stack. */
 export const PROFILE_CONTEXT = 'profile';
 export const DESTROY_DATA_CONTEXT = 'destroyData';
 
-/** True only when both `-c profile=dev` and `-c destroyData=true` are set. */
+/**
+ * Metadata type on a stack whose data must never be destroyed, whatever the context says: a construct built for a
+ * profile that forbids destroying (prod) puts it there.
+ */
+export const KEEP_DATA_METADATA = 'secure-data-pipeline:keepData';
+
+/**
+ * True only when both `-c profile=dev` and `-c destroyData=true` are set, and nothing in the stack was built for a
+ * profile that forbids destroying data.
+ */
 export function destroyDataAllowed(scope: IConstruct): boolean {
+  if (keepsData(Stack.of(scope))) return false;
   const profile = scope.node.tryGetContext(PROFILE_CONTEXT) ?? 'dev';
   const destroy = scope.node.tryGetContext(DESTROY_DATA_CONTEXT);
   return profile === 'dev' && (destroy === true || destroy === 'true');
+}
+
+/**
+ * Lets the profile a construct is built for veto the destroy opt-in for its whole stack. A team stack that builds a
+ * prod pipeline in code under `-c destroyData=true`, without `-c profile=prod`, would otherwise read the default
+ * profile (dev) from the context and destroy prod data. The stack, not the construct's subtree, because shared parts
+ * (the per-classification dead-letter queues) live at stack level; a stack is deployed and deleted as one. Call it
+ * before the construct creates anything: what was created earlier has decided already.
+ */
+export function applyProfileToRemoval(scope: IConstruct, profile: Profile | undefined): void {
+  // Anything but an explicit allowDestroy (a hand-built or missing profile) keeps the data.
+  if (profile?.allowDestroy === true) return;
+  const stack = Stack.of(scope);
+  if (!keepsData(stack)) {
+    stack.node.addMetadata(KEEP_DATA_METADATA, `${scope.node.path} is built for the ${profile?.name ?? 'unknown'} profile, which never destroys data`);
+  }
+}
+
+function keepsData(stack: Stack): boolean {
+  return stack.node.metadata.some((m) => m.type === KEEP_DATA_METADATA);
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   Credentials,
   DatabaseInstance,
   DatabaseInstanceEngine,
+  DatabaseSecret,
   ParameterGroup,
   PostgresEngineVersion,
   StorageType,
@@ -23,7 +24,7 @@ import { DatasetsConfig, Profile } from '../../config';
 import { ConfigurationError, ProblemCollector } from '../../errors';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
-import { dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
+import { applyProfileToRemoval, dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
@@ -49,6 +50,14 @@ export interface SecureDatabaseProps {
   /** Days between master password rotations. @default 30 */
   readonly rotationDays?: number;
   /**
+   * AWS Backup Vault Lock on the backup vault. `GOVERNANCE`: recovery points cannot be deleted or shortened until a
+   * principal with `backup:DeleteBackupVaultLockConfiguration` removes the lock. `COMPLIANCE`: the same, but after a
+   * 3-day grace the lock is immutable for everyone, root included, and the vault cannot be deleted while it holds
+   * recovery points. Refused under the destroy opt-in, whose teardown empties and deletes the vault.
+   * @default COMPLIANCE in prod, GOVERNANCE in dev, none under the destroy opt-in
+   */
+  readonly backupVaultLock?: BackupVaultLockMode;
+  /**
    * Settings that are refused when insecure, accepted for JavaScript callers and for clear errors:
    * `publiclyAccessible`, `storageEncrypted`, `forceSsl`, `iamAuthentication`. @default secure values
    */
@@ -59,6 +68,18 @@ export interface SecureDatabaseProps {
 }
 
 export const DEFAULT_DATABASE_PORT = 5433;
+
+export type BackupVaultLockMode = 'GOVERNANCE' | 'COMPLIANCE';
+const VAULT_LOCK_MODES: readonly string[] = ['GOVERNANCE', 'COMPLIANCE'];
+/** Days AWS Backup keeps each daily recovery point (the plan's rule and the vault lock's minimum). */
+export const BACKUP_PLAN_RETENTION_DAYS = 35;
+/**
+ * Longest retention the locked vault accepts, for on-demand backups (before an upgrade): a point kept longer, or
+ * forever, would hold Restricted data past any erasure request, and in COMPLIANCE mode nobody could delete it.
+ */
+export const MAX_RECOVERY_POINT_RETENTION_DAYS = 365;
+/** The shortest grace AWS Backup allows before a COMPLIANCE lock becomes immutable. */
+const COMPLIANCE_LOCK_GRACE_DAYS = 3;
 const MASTER_USER = 'pipeline_admin';
 
 export class SecureDatabase extends Construct {
@@ -81,6 +102,7 @@ export class SecureDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureDatabaseProps) {
     super(scope, id);
+    applyProfileToRemoval(this, props.profile);
     const problems = new ProblemCollector(`SecureDatabase ${this.node.path}`);
     const refuse = (prop: keyof SecureDatabaseProps, insecure: unknown, problem: string) => {
       if (props[prop] === insecure) problems.add(prop, problem, `remove ${prop}; the secure setting is enforced`);
@@ -105,11 +127,17 @@ export class SecureDatabase extends Construct {
     if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 90) {
       problems.add('rotationDays', `${rotationDays} days between rotations`, 'rotate at least every 90 days');
     }
+    const destroy = destroyDataAllowed(this);
+    if (props.backupVaultLock !== undefined && !VAULT_LOCK_MODES.includes(props.backupVaultLock)) {
+      problems.add('backupVaultLock', `"${String(props.backupVaultLock)}" is not a Vault Lock mode`, 'use GOVERNANCE or COMPLIANCE, or leave it out for the profile default');
+    } else if (props.backupVaultLock !== undefined && destroy) {
+      problems.add('backupVaultLock', 'a locked vault cannot be emptied, so the teardown -c destroyData=true asks for could not complete',
+        'leave it out (the destroy opt-in deploys no lock), or deploy without -c destroyData=true');
+    }
     problems.throwIfAny();
 
     const { network, keys, profile } = props;
     const key = keys.keyFor(Classification.RESTRICTED);
-    const destroy = destroyDataAllowed(this);
     const removalPolicy = dataRemovalPolicy(this, undefined, 'removalPolicy');
     const identifier = `${Stack.of(this).stackName}-${id}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').slice(0, 63);
 
@@ -139,7 +167,6 @@ export class SecureDatabase extends Construct {
       key: keys.audit,
       retentionDays: retention,
       logGroupName: `/aws/rds/instance/${identifier}/${log}`,
-      removalPolicy,
     }));
 
     this.instance = new DatabaseInstance(this, 'Instance', {
@@ -175,6 +202,9 @@ export class SecureDatabase extends Construct {
     });
     for (const group of logGroups) this.instance.node.addDependency(group);
     this.secret = this.instance.secret!;
+    // The instance keeps the master password this secret holds: retained together, or the password is lost with it.
+    // `instance.secret` is the attachment; the generated secret itself is the instance's child 'Secret'.
+    (this.instance.node.findChild('Secret') as DatabaseSecret).applyRemovalPolicy(removalPolicy);
     tagClassification(this.instance, Classification.RESTRICTED);
     tagClassification(this.secret, Classification.RESTRICTED);
 
@@ -198,7 +228,8 @@ export class SecureDatabase extends Construct {
       }),
     });
 
-    this.backupPlan = this.addBackupPlan(key, profile, removalPolicy);
+    const vaultLock = destroy ? undefined : props.backupVaultLock ?? (profile.name === 'prod' ? 'COMPLIANCE' : 'GOVERNANCE');
+    this.backupPlan = this.addBackupPlan(key, removalPolicy, vaultLock);
     if (props.datasets) this.bootstrap = this.addBootstrap(props, key);
 
     const cfn = this.instance.node.defaultChild as CfnDBInstance;
@@ -206,6 +237,12 @@ export class SecureDatabase extends Construct {
       const reason = `The ${profile.name} profile runs one instance to keep cost down; the prod profile is Multi-AZ and automated backups cover this one`;
       acknowledge(cfn, 'AwsSolutions-RDS3', reason);
       for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) acknowledge(cfn, `${pack}-RDSMultiAZSupport`, reason);
+    }
+    if (destroy) {
+      const reason = 'Deletion protection is off only under the app-level teardown opt-in (-c profile=dev -c destroyData=true), so that cdk destroy can delete this dev database; every other synth keeps it on';
+      for (const rule of ['AwsSolutions-RDS10', 'HIPAA.Security-RDSInstanceDeletionProtectionEnabled', 'NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled']) {
+        acknowledge(cfn, rule, reason);
+      }
     }
   }
 
@@ -257,17 +294,37 @@ export class SecureDatabase extends Construct {
     return role;
   }
 
-  /** A daily AWS Backup of the instance into a vault under the Restricted key, with its own least-privilege role. */
-  private addBackupPlan(key: IKey, profile: Profile, removalPolicy: RemovalPolicy): BackupPlan {
+  /**
+   * A daily AWS Backup of the instance into a vault under the Restricted key, with its own least-privilege role.
+   * With `lock`, the vault refuses to delete or shorten recovery points: Vault Lock (the minimum is the plan's own
+   * retention) and an access policy denying DeleteRecoveryPoint and UpdateRecoveryPointLifecycle to every principal.
+   * https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html
+   * https://docs.aws.amazon.com/aws-backup/latest/devguide/create-a-vault-access-policy.html
+   */
+  private addBackupPlan(key: IKey, removalPolicy: RemovalPolicy, lock: BackupVaultLockMode | undefined): BackupPlan {
     const { partition, region, account } = arnParts(this);
     const backupSnapshots = `arn:${partition}:rds:${region}:${account}:snapshot:awsbackup:*`;
-    const vault = new BackupVault(this, 'BackupVault', { encryptionKey: key, removalPolicy });
+    const vault = new BackupVault(this, 'BackupVault', {
+      encryptionKey: key,
+      removalPolicy,
+      ...(lock ? {
+        // The access policy itself stays changeable: denying PutBackupVaultAccessPolicy to everyone would lock out
+        // CloudFormation too, and no template could ever lift the deny again.
+        blockRecoveryPointDeletion: true,
+        lockConfiguration: {
+          minRetention: Duration.days(BACKUP_PLAN_RETENTION_DAYS),
+          maxRetention: Duration.days(MAX_RECOVERY_POINT_RETENTION_DAYS),
+          // A grace period is what makes the lock COMPLIANCE mode; without one it stays GOVERNANCE.
+          ...(lock === 'COMPLIANCE' ? { changeableFor: Duration.days(COMPLIANCE_LOCK_GRACE_DAYS) } : {}),
+        },
+      } : {}),
+    });
     const plan = new BackupPlan(this, 'BackupPlan', {
       backupVault: vault,
       backupPlanRules: [new BackupPlanRule({
         ruleName: 'Daily',
         scheduleExpression: Schedule.cron({ minute: '0', hour: '3' }),
-        deleteAfter: Duration.days(Math.max(35, profile.backupRetentionDays)),
+        deleteAfter: Duration.days(BACKUP_PLAN_RETENTION_DAYS),
         startWindow: Duration.hours(1),
         completionWindow: Duration.hours(4),
       })],

@@ -12,6 +12,7 @@ import { Classification } from '../../classification';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
 import { ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
+import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { DataKeys } from '../keys/data-keys';
 
@@ -54,6 +55,8 @@ export class SecurityAlertTopic extends Construct {
       enforceSSL: true,
     });
     tagClassification(this.topic, Classification.RESTRICTED);
+    // Subscriptions made outside the template (a SIEM, a pager) hang on this ARN: deleting it would cut them silently.
+    this.topic.applyRemovalPolicy(dataRemovalPolicy(this, undefined, 'removalPolicy'));
     // Alarms in this account publish through the cloudwatch service principal; the audit key admits them already.
     this.topic.addToResourcePolicy(new PolicyStatement({
       sid: 'CloudWatchAlarmsOfThisAccountPublish',

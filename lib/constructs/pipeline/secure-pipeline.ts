@@ -6,6 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { IVpc } from 'aws-cdk-lib/aws-ec2';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { IKey } from 'aws-cdk-lib/aws-kms';
 import { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -17,7 +18,7 @@ import { acknowledge } from '../../compliance/acknowledge';
 import { DatasetsConfig, Profile } from '../../config';
 import { AuditTrail, AuditTrailProps } from '../audit/audit-trail';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
-import { dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
+import { applyProfileToRemoval, dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { SecureDatabase } from '../database/secure-database';
@@ -76,6 +77,7 @@ export class SecurePipeline extends Construct {
   constructor(scope: Construct, id: string, props: SecurePipelineProps) {
     super(scope, id);
     const { profile, datasets } = props;
+    applyProfileToRemoval(this, profile);
 
     this.keys = new DataKeys(this, 'Keys', { ...(props.existingKeys ? { existingKeys: props.existingKeys } : {}) });
     this.network = new SecureNetwork(this, 'Network', {
@@ -132,8 +134,23 @@ export class SecurePipeline extends Construct {
         description: 'Versioned HMAC-SHA-256 key for tokenized fields: {"currentVersion": n, "key1": ..., "keys": {...}}',
         encryptionKey: this.keys.restricted,
         generateSecretString: { secretStringTemplate: JSON.stringify({ currentVersion: 1 }), generateStringKey: 'key1', passwordLength: 64, excludePunctuation: true },
+        // Losing the key makes every token irreproducible: joins and lookups on tokenized fields break for good.
+        removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
       });
       tagClassification(this.tokenizationKey, Classification.RESTRICTED);
+      // An explicit deny in the secret's own policy beats any IAM allow, even an administrator's: deleting the key
+      // takes removing this policy first (README: retention and teardown). Under the destroy opt-in it is left out,
+      // or the dev teardown could not delete the secret.
+      // https://docs.aws.amazon.com/secretsmanager/latest/userguide/determine-acccess_examine-iam-policies.html
+      if (!destroyDataAllowed(this)) {
+        this.tokenizationKey.addToResourcePolicy(new PolicyStatement({
+          sid: 'NobodyDeletesTheTokenizationKey',
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions: ['secretsmanager:DeleteSecret'],
+          resources: ['*'],
+        }));
+      }
       const noAutoRotation = 'Tokenization keys are rotated by adding a version (README: rotate the tokenization key); replacing the key automatically would break the joins that deterministic tokens exist for';
       for (const rule of ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled']) {
         acknowledge(this.tokenizationKey, rule, noAutoRotation);

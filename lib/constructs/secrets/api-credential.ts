@@ -9,6 +9,7 @@ import { Classification } from '../../classification';
 import { Profile } from '../../config';
 import { ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
+import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
@@ -74,6 +75,8 @@ export class ApiCredential extends Construct {
       encryptionKey: key,
       // The generated clientSecret is only a placeholder: no real value is ever in the template.
       generateSecretString: { secretStringTemplate: JSON.stringify(template), generateStringKey: 'clientSecret', excludePunctuation: true },
+      // The client secret is issued by the source's owner and stored by hand; only they can issue another.
+      removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
     });
     tagClassification(secret, Classification.RESTRICTED);
     this.secret = secret;
