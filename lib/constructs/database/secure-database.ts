@@ -21,6 +21,7 @@ import { Classification, policyFor } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
 import { DatasetsConfig, Profile } from '../../config';
 import { ConfigurationError, ProblemCollector } from '../../errors';
+import { customResourceServiceTimeout } from '../common/custom-resource';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
@@ -230,6 +231,7 @@ export class SecureDatabase extends Construct {
     this.securityGroup.connections.allowFrom(fn, Port.tcp(this.port), 'Schema bootstrap');
     const resource = new CustomResource(this, 'Schema', {
       serviceToken: fn.functionArn,
+      serviceTimeout: customResourceServiceTimeout(fn.function.timeout!),
       resourceType: 'Custom::PipelineSchema',
       properties: { Datasets: JSON.stringify(props.datasets), Schema: this.schema, LoaderUser: this.loaderUser },
     });
