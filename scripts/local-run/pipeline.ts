@@ -5,7 +5,7 @@
  *     → ingest handler (lambda/ingest: validation, field protection, quarantine)
  *     → in-process Kafka topic (no local broker: the producer is a collector) → simulated MSK event source mapping
  *     → store handler (lambda/store) → local S3 server (s3rver, real @aws-sdk/client-s3)
- *     → ObjectCreated notifications → in-process SQS queue with a DLQ
+ *     → "Object Created" events through the load rule's pattern (as EventBridge would) → in-process SQS queue with a DLQ
  *     → load handler (lambda/load) → embedded PostgreSQL over TLS verify-full, bootstrapped by lambda/db-bootstrap.
  *
  * Stand-ins (see ./fakes.ts): KMS (a local AES key), Secrets Manager (in memory), DynamoDB (in memory), and the
@@ -31,9 +31,11 @@ import { createHandler as createIngestHandler } from '../../lambda/ingest/index'
 import { connectWith, loaderClientConfig } from '../../lambda/load/database';
 import { createHandler as createLoadHandler } from '../../lambda/load/index';
 import type { ObjectLoadResult } from '../../lambda/load/load';
-import { decodeS3Key } from '../../lambda/load/message';
+import { decodeS3Key, parseMessageBody } from '../../lambda/load/message';
 import { createHandler as createStoreHandler } from '../../lambda/store/index';
+import { CURATED_KEY_PATTERNS } from '../../lib/constructs/pipeline/load-stage';
 import { LocalS3, startLocalS3 } from '../../test/helpers/local-s3';
+import { loadRuleMatches, objectCreatedEvent } from '../../test/lambda/load/support/eventbridge';
 import { startTlsPostgres, TlsPostgres } from '../../test/helpers/postgres/tls-postgres';
 import { RecordingMetrics } from '../../test/helpers/stage-recorders';
 import { selfSignedCertificate } from '../../test/helpers/tls';
@@ -195,11 +197,12 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     });
     const ingested = await ingest({ dataset: { ...raw, source: { ...(raw.source as object), url: source.url } } });
 
-    // S3 → SQS: ObjectCreated notifications of the curated bucket, filtered as the bucket notification is.
+    // S3 → EventBridge → SQS: each new object becomes an "Object Created" event, and the load rule's pattern (the
+    // curated bucket, the curated key wildcards) decides what reaches the queue, as in the deployed stack.
     const queue = new LocalQueue();
     liveS3.onObjectCreated((record) => {
-      const key = decodeS3Key(record.s3.object.key);
-      if (record.s3.bucket.name === curatedBucket && key.startsWith('dataset=') && key.endsWith('.jsonl.gz')) queue.send(JSON.stringify({ Records: [record] }));
+      const event = objectCreatedEvent(record.s3.bucket.name, decodeS3Key(record.s3.object.key));
+      if (loadRuleMatches(event, [curatedBucket], CURATED_KEY_PATTERNS)) queue.send(JSON.stringify(event));
     });
 
     // Store: the real handler behind a simulated MSK event source mapping.
@@ -273,8 +276,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
 
     const deadLetteredKeys = new Set<string>();
     for (const message of queue.deadLetters) {
-      for (const record of (JSON.parse(message.body) as { Records: Array<{ s3: { object: { key: string } } }> }).Records) {
-        const key = decodeS3Key(record.s3.object.key);
+      const content = parseMessageBody(message.body);
+      for (const { key } of content.kind === 'objects' ? content.objects : []) {
         if (!loadedObjects.has(key)) deadLetteredKeys.add(key);
       }
     }

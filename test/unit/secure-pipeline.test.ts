@@ -125,12 +125,9 @@ describe('SecurePipeline (dev blueprint)', () => {
 
   test('load: curated buckets notify an encrypted, TLS-only queue with a dead-letter queue; partial batch failures; IAM database login', () => {
     const { load } = pipeline;
+    // Through EventBridge (the rule and queue policy are asserted in test/unit/pipeline-stages.test.ts).
     for (const bucket of pipeline.curatedBuckets.values()) {
-      expect(resources[id(bucket.bucket)]!.Properties.NotificationConfiguration).toEqual({ QueueConfigurations: [{
-        Event: 's3:ObjectCreated:*',
-        Queue: { 'Fn::GetAtt': [id(load.queue), 'Arn'] },
-        Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'dataset=' }, { Name: 'suffix', Value: '.jsonl.gz' }] } },
-      }] });
+      expect(resources[id(bucket.bucket)]!.Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
     }
     expect(resources[id(load.queue)]!.Properties).toMatchObject({
       KmsMasterKeyId: { 'Fn::GetAtt': [id(pipeline.keys.audit), 'Arn'] },
