@@ -2,8 +2,16 @@
  * The Lambda stages as the blueprint synthesizes them (dev profile, example datasets): one synth for the file,
  * assertions on the template.
  */
+import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildPipelineStack, testApp } from '../helpers/app';
+import * as fc from 'fast-check';
+import { Classification } from '../../lib/classification';
+import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
+import {
+  lagAlarmThreshold, MAX_LAG_ALARM_SHARE, MAX_RETRY_WINDOW_SHARE, retryWindow, StoreStage, StoreStageProps, storeTiming,
+} from '../../lib/constructs/pipeline/store-stage';
+import { ProblemCollector } from '../../lib/errors';
+import { buildPipelineStack, EXAMPLE_DATASETS, testApp } from '../helpers/app';
 import { loadRuleMatches, objectCreatedEvent } from '../lambda/load/support/eventbridge';
 
 const stack = buildPipelineStack(testApp());
@@ -12,7 +20,14 @@ const template = Template.fromStack(stack);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON, inspected structurally
 type Json = any;
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, Json>; DependsOn?: string[] }>;
-const id = (c: unknown) => stack.getLogicalId((c as { node: { defaultChild: never } }).node.defaultChild);
+const id = (c: unknown) => {
+  const construct = c as { node: { defaultChild?: unknown } };
+  return stack.getLogicalId((construct.node.defaultChild ?? construct) as never);
+};
+/** A role policy as (action, resource) pairs: CDK merges statements, so assertions look at the pairs. */
+const grants = (policy: unknown): Array<[string, string]> =>
+  (resources[id(policy)]!.Properties.PolicyDocument.Statement as Array<Record<string, Json>>).flatMap((st) =>
+    [st.Action].flat().flatMap((action: string) => [st.Resource].flat().map((r: unknown): [string, string] => [action, JSON.stringify(r)])));
 
 describe('custom resources', () => {
   test('each has a ServiceTimeout of its function timeout plus one minute, far below the default hour', () => {
@@ -125,5 +140,94 @@ describe('load stage', () => {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(load.ruleDeadLetterQueue), 'QueueName'] } }],
       Threshold: 1,
     });
+  });
+});
+
+describe('store stage: bounded retries, failed batches kept with their records, lag alarmed before retention', () => {
+  const orders = pipeline.store.get('customer_orders')!;
+  const retention = Duration.days(7);
+
+  test('the mapping gives up after bounded retries inside half the retention and writes the whole batch to the quarantine bucket', () => {
+    expect(resources[id(orders.eventSourceMapping)]!.Properties).toMatchObject({
+      MaximumRetryAttempts: 100,
+      MaximumRecordAgeInSeconds: 302_400,
+      BisectBatchOnFunctionError: false,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(pipeline.quarantineBucket.bucket), 'Arn'] } } },
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 3, PollerGroupName: expect.stringMatching(/^[A-Za-z0-9-]{1,48}-store$/) },
+      MetricsConfig: { Metrics: ['EventCount'] },
+    });
+    // Every store of the stream shares one poller group.
+    const groups = new Set([...pipeline.store.values()].map((s) => resources[id(s.eventSourceMapping)]!.Properties.ProvisionedPollerConfig.PollerGroupName));
+    expect(groups.size).toBe(1);
+  });
+
+  test('the store role may write failed batches under aws/lambda/ of the quarantine bucket and list it, nothing more of it', () => {
+    const quarantine = JSON.stringify({ 'Fn::GetAtt': [id(pipeline.quarantineBucket.bucket), 'Arn'] });
+    const onQuarantine = grants(orders.function.role.policy).filter(([, r]) => r.includes(id(pipeline.quarantineBucket.bucket)));
+    expect(onQuarantine.sort()).toEqual([
+      ['s3:ListBucket', quarantine],
+      ['s3:PutObject', JSON.stringify({ 'Fn::Join': ['', [JSON.parse(quarantine), '/aws/lambda/*']] })],
+      ['s3:PutObject', JSON.stringify({ 'Fn::Join': ['', [JSON.parse(quarantine), '/dataset=customer_orders/*']] })],
+    ]);
+    // Data keys of the quarantine bucket's (Restricted) key, only through S3.
+    const statements = resources[id(orders.function.role.policy)]!.Properties.PolicyDocument.Statement as Array<Record<string, Json>>;
+    const restricted = statements.find((st) => JSON.stringify(st.Resource).includes(id(pipeline.keys.restricted)))!;
+    expect(restricted).toMatchObject({ Action: 'kms:GenerateDataKey', Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } } });
+  });
+
+  test('consumer lag alarms at an hour (a quarter of the retention at most), given-up batches at the first one; both to the security topic', () => {
+    const alarm = (logicalId: string) => resources[logicalId]!.Properties;
+    const [lag, givenUp] = orders.alarms.map((a) => alarm(id(a)));
+    expect(lag).toMatchObject({
+      Namespace: 'AWS/Kafka',
+      MetricName: 'EstimatedMaxTimeLag',
+      Dimensions: expect.arrayContaining([
+        { Name: 'Consumer Group', Value: 'customer_orders.store' },
+        { Name: 'Topic', Value: 'customer_orders.clean' },
+        { Name: 'Cluster Name', Value: pipeline.stream.clusterName },
+      ]),
+      Threshold: 3600,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: expect.stringMatching(/^PipelineThreatDetectionAlerts/) }],
+    });
+    expect(lag.Threshold).toBeLessThanOrEqual(retention.toSeconds() / 4);
+    expect(givenUp).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'DroppedEventCount',
+      Dimensions: [{ Name: 'EventSourceMappingUUID', Value: { 'Fn::GetAtt': [id(orders.eventSourceMapping), 'Id'] } }],
+      Threshold: 1,
+      AlarmActions: [{ Ref: expect.stringMatching(/^PipelineThreatDetectionAlerts/) }],
+    });
+  });
+
+  test('the timing is derived from the deployed topic retention: the defaults always fit, the alarm always comes first', () => {
+    expect(lagAlarmThreshold(retention).toSeconds()).toBe(3600);
+    expect(retryWindow(retention).toSeconds()).toBe(302_400);
+    expect(lagAlarmThreshold(Duration.hours(2)).toSeconds()).toBe(1800);
+    expect(retryWindow(Duration.days(30)).toSeconds()).toBe(604_800);
+    fc.assert(fc.property(fc.integer({ min: 240, max: 400 * 86_400 }), (seconds) => {
+      const r = Duration.seconds(seconds);
+      const problems = new ProblemCollector('test');
+      const timing = storeTiming(r, {}, problems);
+      expect(problems.count).toBe(0);
+      expect(timing.lagAlarmThreshold.toSeconds()).toBeLessThanOrEqual(seconds * MAX_LAG_ALARM_SHARE);
+      expect(timing.retryWindow.toSeconds()).toBeLessThanOrEqual(seconds * MAX_RETRY_WINDOW_SHARE);
+      expect(timing.lagAlarmThreshold.toSeconds()).toBeLessThan(timing.retryWindow.toSeconds());
+    }));
+  });
+
+  test('a stage whose retry window or lag threshold does not fit the topic retention is refused, naming the prop and the fix', () => {
+    const build = (extra: Partial<StoreStageProps>, name: string) => () => new StoreStage(stack, name, {
+      dataset: loadDatasetsConfig(EXAMPLE_DATASETS).datasets.find((d) => d.name === 'customer_orders')!,
+      keys: pipeline.keys, network: pipeline.network, profile: resolveProfile('dev'), stream: pipeline.stream,
+      curated: pipeline.curatedBuckets.get(Classification.INTERNAL)!, quarantine: pipeline.quarantineBucket, ...extra,
+    });
+    expect(build({ retryWindow: Duration.days(5) }, 'TooLongRetries')).toThrow(
+      /retryWindow: 5 days does not fit in 0\.5 of the topic retention \(7 days\).*Fix: use at most 3\.5 days, or lengthen the topic retention/s);
+    expect(build({ lagAlarmThreshold: Duration.days(2) }, 'LateAlarm')).toThrow(/lagAlarmThreshold: 2 days is more than 0\.25 of the topic retention/);
+    expect(build({ retryWindow: Duration.hours(1), lagAlarmThreshold: Duration.hours(2) }, 'AlarmAfterGivingUp')).toThrow(
+      /lagAlarmThreshold: 0\.083 days is not shorter than the retry window \(0\.042 days\)/);
+    expect(build({ maxRetryAttempts: -1 }, 'EndlessRetries')).toThrow(/maxRetryAttempts: -1 is not a whole number from 0 to 10000/);
+    expect(build({ retryWindow: Duration.seconds(30) }, 'TooShort')).toThrow(/retryWindow: 30 s is outside what Lambda accepts/);
   });
 });

@@ -96,7 +96,7 @@ describe('SecurePipeline (dev blueprint)', () => {
     for (const st of decrypts) expect(Object.keys(st.Condition?.StringEquals ?? {})).toEqual(['kms:ViaService']);
   });
 
-  test('store: each topic feeds its store function from the oldest record, with the profile batch and an encrypted on-failure queue', () => {
+  test('store: each topic feeds its store function from the oldest record, with the profile batch and an encrypted on-failure destination', () => {
     const orders = pipeline.store.get('customer_orders')!;
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: id(orders.function.function) },
@@ -106,7 +106,8 @@ describe('SecurePipeline (dev blueprint)', () => {
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 1,
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'customer_orders.store' },
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(orders.function.deadLetterQueue), 'Arn'] } } },
+      // Failed batches are kept with their records in the quarantine bucket (test/unit/pipeline-stages.test.ts).
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(pipeline.quarantineBucket.bucket), 'Arn'] } } },
     });
     const env = resources[id(orders.function.function)]!.Properties.Environment.Variables;
     expect(env).toMatchObject({
