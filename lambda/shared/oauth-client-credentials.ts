@@ -4,7 +4,7 @@
  * asks for a fresh token when the source refuses the stored one). Errors name the token URL's origin and path, the
  * HTTP status and the OAuth error code, never the client secret, a token or the response body.
  */
-import { describeUrl, requireHttpsUrl } from './https-client';
+import { describeUrl, HttpsClient, requireHttpsUrl } from './https-client';
 
 export interface ClientCredentials {
   readonly clientId: string;
@@ -36,6 +36,18 @@ export interface TokenHttpResponse {
 }
 
 export type TokenHttp = (request: TokenHttpRequest) => Promise<TokenHttpResponse>;
+
+/** Token responses are small; a larger one is refused before it is buffered. */
+export const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
+
+/** The grant's request over one of the pipeline's HTTPS clients (verification on, no redirects, a size cap). */
+export function tokenHttpOver(client: HttpsClient): TokenHttp {
+  return async (request) => {
+    const response = await client.request({ ...request, maxResponseBytes: MAX_TOKEN_RESPONSE_BYTES });
+    const contentType = response.headers['content-type'];
+    return { status: response.status, ...(contentType !== undefined ? { contentType } : {}), body: response.body.toString('utf8') };
+  };
+}
 
 /** The token endpoint refused the grant or answered with something unusable. */
 export class TokenRequestError extends Error {

@@ -33,6 +33,7 @@ import { createHandler as createLoadHandler } from '../../lambda/load/index';
 import type { ObjectLoadResult } from '../../lambda/load/load';
 import { decodeS3Key, parseMessageBody } from '../../lambda/load/message';
 import { createHandler as createStoreHandler } from '../../lambda/store/index';
+import { ownedConfigEnvironment } from '../../lib/constructs/pipeline/ingest-stage';
 import { CURATED_KEY_PATTERNS } from '../../lib/constructs/pipeline/load-stage';
 import { LocalS3, startLocalS3 } from '../../test/helpers/local-s3';
 import { loadRuleMatches, objectCreatedEvent } from '../../test/lambda/load/support/eventbridge';
@@ -116,7 +117,7 @@ const SIMULATED = [
 const DATABASE = 'pipeline';
 const QUARANTINE_BUCKET = 'local-quarantine';
 
-/** Reads the dataset's raw JSON (what the ingest schedule's event carries) and its validated config. */
+/** Reads the dataset's raw JSON (what the ingest function is deployed with) and its validated config. */
 function readDataset(configFile: string, name: string): { raw: Record<string, unknown>; dataset: DatasetConfig } {
   const document = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { datasets?: Array<Record<string, unknown>> };
   const datasets = validateDatasetsConfig(document, configFile).datasets;
@@ -172,7 +173,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       liveS3.injectFault({ matches: (r) => r.method === 'PUT' && r.path.startsWith(`/${curatedBucket}/`) });
     }
 
-    // Ingest: the real handler, with the collector as its Kafka producer.
+    // Ingest: the real handler, with the collector as its Kafka producer. It owns its dataset config as deployed
+    // (with the local source's URL), and the run is started with the schedule's marker event.
+    const deployed = validateDatasetsConfig({ datasets: [{ ...raw, source: { ...(raw.source as object), url: source.url } }] }, options.config).datasets[0];
     const topic = new InProcessTopic({ loseFirstMessage: options.loseOne === true });
     const tokenizationKey = { currentVersion: 1, keys: { 1: randomBytes(32).toString('base64') } };
     const ingest = createIngestHandler({
@@ -193,9 +196,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
         QUARANTINE_BUCKET,
         WATERMARK_TABLE: 'local-watermarks',
         AWS_REGION: 'us-east-1',
+        ...ownedConfigEnvironment(deployed),
       },
     });
-    const ingested = await ingest({ dataset: { ...raw, source: { ...(raw.source as object), url: source.url } } });
+    const ingested = await ingest({ dataset: deployed.name });
 
     // S3 → EventBridge → SQS: each new object becomes an "Object Created" event, and the load rule's pattern (the
     // curated bucket, the curated key wildcards) decides what reaches the queue, as in the deployed stack.

@@ -251,7 +251,7 @@ export const TOKENIZATION_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:1111222
 export function apiCredential(accessToken: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     clientId: 'ingest-client',
-    clientSecret: 'client-secret-never-used-by-ingest',
+    clientSecret: 'ingest-client-secret',
     tokenUrl: 'https://auth.example.com/oauth2/token',
     accessToken,
     tokenType: 'Bearer',
