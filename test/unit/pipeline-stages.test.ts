@@ -2,11 +2,14 @@
  * The Lambda stages as the blueprint synthesizes them (dev profile, example datasets): one synth for the file,
  * assertions on the template.
  */
+import { createHash } from 'node:crypto';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as fc from 'fast-check';
 import { Classification } from '../../lib/classification';
 import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
+import { readOwnedDataset } from '../../lambda/ingest/owned-config';
+import { IngestStage } from '../../lib/constructs/pipeline/ingest-stage';
 import {
   lagAlarmThreshold, MAX_LAG_ALARM_SHARE, MAX_RETRY_WINDOW_SHARE, retryWindow, StoreStage, StoreStageProps, storeTiming,
 } from '../../lib/constructs/pipeline/store-stage';
@@ -229,5 +232,45 @@ describe('store stage: bounded retries, failed batches kept with their records, 
       /lagAlarmThreshold: 0\.083 days is not shorter than the retry window \(0\.042 days\)/);
     expect(build({ maxRetryAttempts: -1 }, 'EndlessRetries')).toThrow(/maxRetryAttempts: -1 is not a whole number from 0 to 10000/);
     expect(build({ retryWindow: Duration.seconds(30) }, 'TooShort')).toThrow(/retryWindow: 30 s is outside what Lambda accepts/);
+  });
+});
+
+describe('ingest stage: the function owns its dataset config', () => {
+  const datasets = loadDatasetsConfig(EXAMPLE_DATASETS).datasets;
+
+  test('the schedule sends only a marker naming the dataset, never the config', () => {
+    for (const d of datasets) {
+      const stage = pipeline.ingest.get(d.name)!;
+      const targets = resources[id(stage.schedule)]!.Properties.Targets as Array<Record<string, Json>>;
+      expect(targets).toHaveLength(1);
+      expect(JSON.parse(targets[0]!.Input)).toEqual({ dataset: d.name });
+      expect(targets[0]!.Input).not.toContain(d.source.url);
+    }
+  });
+
+  test('the function environment carries the validated config and its SHA-256, which the handler reads back as the same config', () => {
+    for (const d of datasets) {
+      const env = resources[id(pipeline.ingest.get(d.name)!.function.function)]!.Properties.Environment.Variables as Record<string, string>;
+      expect(env.DATASET_CONFIG).toBe(JSON.stringify(d));
+      expect(env.DATASET_CONFIG_SHA256).toBe(createHash('sha256').update(env.DATASET_CONFIG!).digest('hex'));
+      // The contract between construct and handler: lambda/ingest/owned-config.ts accepts exactly this.
+      expect(readOwnedDataset(env)).toEqual({ dataset: d, sha256: env.DATASET_CONFIG_SHA256 });
+    }
+  });
+
+  test('a dataset whose config would not fit in the function environment is refused at synth, naming the fix', () => {
+    const orders = datasets.find((d) => d.name === 'customer_orders')!;
+    const huge = {
+      ...orders,
+      fields: [...orders.fields, ...Array.from({ length: 40 }, (_, i) => ({
+        name: `extra_field_${i}`, type: 'string' as const, handling: 'keep' as const, classification: Classification.INTERNAL, required: false,
+        description: 'A field with a long description that is copied into the environment of the ingest function',
+      }))],
+    };
+    expect(() => new IngestStage(stack, 'HugeIngest', {
+      dataset: huge, keys: pipeline.keys, network: pipeline.network, profile: resolveProfile('dev'), stream: pipeline.stream,
+      quarantine: pipeline.quarantineBucket, watermarks: pipeline.watermarks, scheduleDeadLetterQueue: pipeline.scheduleDeadLetterQueue,
+      credential: pipeline.credentials.get('customer_orders')!, tokenizationKey: pipeline.tokenizationKey!,
+    })).toThrow(/dataset: the environment that carries dataset "customer_orders" would be about \d+ bytes .*above Lambda's 4096-byte limit\. Fix: shorten the descriptions/s);
   });
 });

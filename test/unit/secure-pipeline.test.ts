@@ -46,14 +46,15 @@ describe('SecurePipeline (dev blueprint)', () => {
     expect(Object.keys(resources).filter(isCdkProvider).filter((k) => resources[k]!.Type === 'AWS::Lambda::Function')).toHaveLength(1);
   });
 
-  test('each dataset is ingested on its schedule with retries and a dead-letter queue, its dataset config as input', () => {
+  test('each dataset is ingested on its schedule with retries and a dead-letter queue, a marker naming it as input', () => {
     for (const d of loadDatasetsConfig(EXAMPLE_DATASETS).datasets) {
       const stage = pipeline.ingest.get(d.name)!;
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: d.source.schedule,
         Targets: [Match.objectLike({
           Arn: { 'Fn::GetAtt': [id(stage.function.function), 'Arn'] },
-          Input: JSON.stringify({ dataset: d }),
+          // The config is the function's own (test/unit/pipeline-stages.test.ts).
+          Input: JSON.stringify({ dataset: d.name }),
           RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(pipeline.scheduleDeadLetterQueue), 'Arn'] } },
         })],
@@ -73,7 +74,7 @@ describe('SecurePipeline (dev blueprint)', () => {
     const fn = resources[id(orders.function.function)]!.Properties;
     expect(JSON.stringify(fn.VpcConfig.SubnetIds)).toMatch(/egress/);
     expect(Object.keys(fn.Environment.Variables).sort()).toEqual([
-      'API_CREDENTIAL_SECRET_ARN', 'BOOTSTRAP_BROKERS', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
+      'API_CREDENTIAL_SECRET_ARN', 'BOOTSTRAP_BROKERS', 'DATASET_CONFIG', 'DATASET_CONFIG_SHA256', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
       'QUARANTINE_BUCKET', 'TOKENIZATION_KEY_SECRET_ARN', 'TOPIC', 'WATERMARK_TABLE',
     ]);
     const weather = resources[id(pipeline.ingest.get('weather_observations')!.function.function)]!.Properties;
