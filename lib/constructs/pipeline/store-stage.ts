@@ -155,7 +155,8 @@ export class StoreStage extends Construct {
     // The failure destination, as Lambda documents it for S3: PutObject and ListBucket, and data keys of the
     // bucket's key (through S3). Lambda names the objects after the mapping, which exists only after this policy.
     // https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html
-    grantPrefixWrite(fn, quarantine, `${FAILURE_DESTINATION_PREFIX}*`);
+    grantPrefixWrite(fn, quarantine, `${FAILURE_DESTINATION_PREFIX}*`,
+      'Lambda names each failed-batch object after the event source mapping, which is created after this policy, and the time of the failure');
     Grant.addToPrincipal({ grantee: fn, actions: ['s3:ListBucket'], resourceArns: [quarantine.bucket.bucketArn] });
 
     this.eventSourceMapping = new CfnEventSourceMapping(this, 'FromTopic', {
