@@ -39,19 +39,22 @@ import type { RetryDeps, RetryPolicy } from '../shared/retry';
 import { SecretCache } from '../shared/secrets';
 import { BearerTokenProvider, createBearerTokenProvider, FreshTokenMemory } from './credential';
 import { parseIngestSettings } from './environment';
-import { EventRefusedError } from './errors';
+import { EventRefusedError, SourceError } from './errors';
 import { IngestResult, runIngest } from './ingest';
 import { createMskProducer, RecordProducer } from './kafka';
 import { createS3QuarantineWriter, S3ClientLike } from './quarantine';
 import { checkInvocationEvent, OwnedDataset, readOwnedDataset } from './owned-config';
-import { createHttpPageSource } from './source';
+import { createHttpPageSource, CROSS_ORIGIN } from './source';
 import { createDynamoWatermarkStore, DocumentClientLike } from './watermark';
 
 /** `{ "dataset": "<name>" }` from the schedule; anything that tries to change the config is refused. */
 export type IngestEvent = unknown;
 
-/** Counted (dimension `dataset`) when an invocation event is refused. */
-export const REFUSED_EVENTS_METRIC = 'RefusedEvents';
+/**
+ * Counted (dimensions `service`, `dataset`) for every run stopped at a trust boundary: a refused invocation event or
+ * a next-page link to another origin. IngestStage alarms on it.
+ */
+export const SECURITY_EVENTS_METRIC = 'SecurityEvents';
 
 export interface ProducerFactoryProps {
   readonly brokers: readonly string[];
@@ -149,6 +152,9 @@ export function createHandler(deps: HandlerDeps): IngestHandler {
         shouldContinue: () => context === undefined || context.getRemainingTimeInMillis() > minRemainingMs,
       });
     } catch (error) {
+      if (error instanceof EventRefusedError || (error instanceof SourceError && error.code === CROSS_ORIGIN)) {
+        metrics.addMetric(SECURITY_EVENTS_METRIC, MetricUnit.Count, 1);
+      }
       // Messages of the errors that reach here are built without values, tokens or bodies; no stack or cause is logged.
       logger.error('Ingest run failed', {
         dataset: datasetName,
@@ -171,7 +177,6 @@ function refuseForeignEvents(event: unknown, owned: OwnedDataset, deps: HandlerD
     checkInvocationEvent(event, owned.dataset);
   } catch (e) {
     if (e instanceof EventRefusedError) {
-      deps.metrics.addMetric(REFUSED_EVENTS_METRIC, MetricUnit.Count, 1);
       deps.logger.error('Security event: an invocation event tried to change the ingest config', {
         securityEvent: 'IngestEventRefused',
         dataset: owned.dataset.name,

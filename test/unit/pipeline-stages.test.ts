@@ -258,6 +258,21 @@ describe('ingest stage: the function owns its dataset config', () => {
     }
   });
 
+  test('refused events and cross-origin links raise an alarm on the security topic; every stage logs and counts under its own service name', () => {
+    const visits = pipeline.ingest.get('patient_visits')!;
+    expect(resources[id(visits.alarms[0])]!.Properties).toMatchObject({
+      Namespace: 'SecureDataPipeline',
+      MetricName: 'SecurityEvents',
+      Dimensions: expect.arrayContaining([{ Name: 'service', Value: 'ingest-patient_visits' }, { Name: 'dataset', Value: 'patient_visits' }]),
+      Threshold: 1,
+      AlarmActions: [{ Ref: expect.stringMatching(/^PipelineThreatDetectionAlerts/) }],
+    });
+    const serviceOf = (fn: unknown) => resources[id(fn)]!.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME;
+    expect(serviceOf(visits.function.function)).toBe('ingest-patient_visits');
+    expect(serviceOf(pipeline.store.get('patient_visits')!.function.function)).toBe('store-patient_visits');
+    expect(serviceOf(pipeline.load.function.function)).toBe('load');
+  });
+
   test('a dataset whose config would not fit in the function environment is refused at synth, naming the fix', () => {
     const orders = datasets.find((d) => d.name === 'customer_orders')!;
     const huge = {

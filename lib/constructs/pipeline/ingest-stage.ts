@@ -1,6 +1,7 @@
 /** One dataset's ingest: a scheduled PipelineFunction that reads the source and produces to the dataset's topic. */
 import { createHash } from 'node:crypto';
 import { Duration, Token } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -65,6 +66,10 @@ export class IngestStage extends Construct {
   public readonly function: PipelineFunction;
   public readonly schedule: Rule;
   public readonly topic: string;
+  /** The Powertools service name of the function: per stage and dataset, so its logs and metrics are its own. */
+  public readonly serviceName: string;
+  /** Runs stopped at a trust boundary; SecurePipeline sends it to the security topic. */
+  public readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: IngestStageProps) {
     super(scope, id);
@@ -79,9 +84,11 @@ export class IngestStage extends Construct {
       problems.add('tokenizationKey', `dataset "${dataset.name}" tokenizes fields but no key secret was given`, 'pass the tokenization key secret');
     }
     this.topic = `${dataset.name}.clean`;
+    this.serviceName = `ingest-${dataset.name}`;
     const dataKey = keys.keyFor(dataset.classification);
     const environment: Record<string, string> = {
       ...ownedConfigEnvironment(dataset),
+      POWERTOOLS_SERVICE_NAME: this.serviceName,
       TOPIC: this.topic,
       BOOTSTRAP_BROKERS: props.stream.bootstrapBrokersSaslIam,
       QUARANTINE_BUCKET: props.quarantine.bucket.bucketName,
@@ -150,15 +157,35 @@ export class IngestStage extends Construct {
       maxEventAge: Duration.hours(1),
       deadLetterQueue: props.scheduleDeadLetterQueue,
     }));
+    this.alarms = [this.securityEventAlarm(dataset.name)];
+  }
+
+  /** The handler counts refused events and cross-origin links as SecurityEvents (lambda/ingest/index.ts). */
+  private securityEventAlarm(dataset: string): Alarm {
+    return new Alarm(this, 'SecurityEventsAlarm', {
+      alarmDescription: `The ingest of ${dataset} refused an invocation event that tried to change its config, or its source linked to another origin: ` +
+        `read the "securityEvent" log lines of ${this.serviceName}`,
+      metric: new Metric({
+        namespace: 'SecureDataPipeline',
+        metricName: 'SecurityEvents',
+        dimensionsMap: { service: this.serviceName, dataset },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
   }
 }
 
 /**
  * The environment's size as Lambda counts it (names and values), with an allowance for the values that are tokens
- * at synth time, plus the variables PipelineFunction adds (NODE_OPTIONS, POWERTOOLS_SERVICE_NAME).
+ * at synth time, plus the variable PipelineFunction adds (NODE_OPTIONS).
  */
 function environmentBytes(environment: Readonly<Record<string, string>>): number {
-  const added = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'Function' };
+  const added = { NODE_OPTIONS: '--enable-source-maps' };
   const literal = Object.entries({ ...environment, ...added })
     .reduce((n, [k, v]) => n + Buffer.byteLength(k) + (Token.isUnresolved(v) ? 0 : Buffer.byteLength(v)), 0);
   return literal + DEPLOY_TIME_VALUE_ALLOWANCE_BYTES;

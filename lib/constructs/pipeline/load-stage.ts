@@ -152,6 +152,7 @@ export class LoadStage extends Construct {
       // The IAM token signer is not guaranteed in the runtime's SDK: bundle it, keep the S3 client external.
       externalModules: ['@aws-sdk/client-s3'],
       environment: {
+        POWERTOOLS_SERVICE_NAME: 'load',
         DB_HOST: endpoint.host,
         DB_PORT: String(endpoint.port),
         DB_NAME: endpoint.database,

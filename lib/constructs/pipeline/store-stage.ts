@@ -139,6 +139,7 @@ export class StoreStage extends Construct {
       profile: props.profile,
       memorySize: 512,
       environment: {
+        POWERTOOLS_SERVICE_NAME: `store-${dataset.name}`,
         DATASET: dataset.name,
         CURATED_BUCKET: curated.bucket.bucketName,
         CURATED_KEY_ARN: curated.encryptionKey.keyArn,

@@ -162,7 +162,7 @@ describe('the function runs only the dataset config it was deployed with', () =>
     expect(output.text()).not.toContain(other.url('/steal'));
     // Counted, so an alarm can watch for it.
     const emf = output.text().split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(emf.some((m) => m.RefusedEvents === 1)).toBe(true);
+    expect(emf.some((m) => m.SecurityEvents === 1 && m.dataset === 'patient_visits')).toBe(true);
   });
 
   test('an event weakening a Restricted field is refused: invalid (keep) or valid but different (drop)', async () => {
@@ -201,6 +201,7 @@ describe('the bearer token goes to the configured origin only', () => {
     expect(api.requests.map((r) => r.authorization)).toEqual(['Bearer token-1']);
     expect(table.writes).toEqual([]);
     expect(securityEvents()).toEqual([expect.objectContaining({ securityEvent: 'SourceLinkToOtherOrigin', dataset: 'patient_visits' })]);
+    expect(output.text()).toMatch(/"SecurityEvents":1/);
   });
 
   test('a next link on the configured origin is followed with the token and stored as the watermark', async () => {
