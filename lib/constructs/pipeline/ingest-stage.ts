@@ -1,7 +1,7 @@
 /** One dataset's ingest: a scheduled PipelineFunction that reads the source and produces to the dataset's topic. */
 import { createHash } from 'node:crypto';
 import { Duration, Token } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -11,6 +11,7 @@ import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DatasetConfig, Profile } from '../../config';
 import { ProblemCollector } from '../../errors';
+import { alarmOnFirstCount } from '../common/alarms';
 import { arnParts } from '../common/arn-parts';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
@@ -162,8 +163,8 @@ export class IngestStage extends Construct {
 
   /** The handler counts refused events and cross-origin links as SecurityEvents (lambda/ingest/index.ts). */
   private securityEventAlarm(dataset: string): Alarm {
-    return new Alarm(this, 'SecurityEventsAlarm', {
-      alarmDescription: `The ingest of ${dataset} refused an invocation event that tried to change its config, or its source linked to another origin: ` +
+    return alarmOnFirstCount(this, 'SecurityEventsAlarm', {
+      description: `The ingest of ${dataset} refused an invocation event that tried to change its config, or its source linked to another origin: ` +
         `read the "securityEvent" log lines of ${this.serviceName}`,
       metric: new Metric({
         namespace: 'SecureDataPipeline',
@@ -172,10 +173,6 @@ export class IngestStage extends Construct {
         statistic: 'Sum',
         period: Duration.minutes(5),
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
 }

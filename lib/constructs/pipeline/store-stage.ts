@@ -13,6 +13,7 @@ import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { DatasetConfig, Profile } from '../../config';
 import { ProblemCollector } from '../../errors';
+import { alarmOnFirstCount } from '../common/alarms';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
 import { SecureNetwork } from '../network/secure-network';
@@ -212,8 +213,8 @@ export class StoreStage extends Construct {
   }
 
   private givenUpAlarm(quarantine: SecureBucket): Alarm {
-    return new Alarm(this, 'GivenUpBatchesAlarm', {
-      alarmDescription: `The store mapping of ${this.node.path} gave up on records after its retries: their batches are in ` +
+    return alarmOnFirstCount(this, 'GivenUpBatchesAlarm', {
+      description: `The store mapping of ${this.node.path} gave up on records after its retries: their batches are in ` +
         `${quarantine.node.path} under ${FAILURE_DESTINATION_PREFIX}; fix the cause, then replay them (README: where a record ends up)`,
       metric: new Metric({
         namespace: 'AWS/Lambda',
@@ -222,10 +223,6 @@ export class StoreStage extends Construct {
         statistic: 'Sum',
         period: Duration.minutes(5),
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
 }

@@ -6,12 +6,11 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GenerateDataKeyCommand } from '@aws-sdk/client-kms';
-import type { Context } from 'aws-lambda';
 import { createHandler, HandlerDeps, IngestEvent } from '../../../lambda/ingest/index';
 import { ownedConfigEnvironment } from '../../../lib/constructs/pipeline/ingest-stage';
 import { ProduceError } from '../../../lambda/ingest/errors';
 import type { RetryPolicy } from '../../../lambda/shared/retry';
-import { createFakeKms, FAKE_KEY_ARN, FakeKms } from '../shared/field-handling/fake-kms';
+import { createFakeKms, FakeKms } from '../shared/field-handling/fake-kms';
 import {
   API_SECRET_ARN,
   apiCredential,
@@ -25,22 +24,15 @@ import {
   FakeS3,
   FakeSecrets,
   FakeWatermarkTable,
+  INGEST_ENV,
+  lambdaContext,
   TOKENIZATION_SECRET_ARN,
   tokenizationSecret,
 } from './support/fakes';
 import { json, LocalSourceApi, pagedResponder } from './support/source-api';
 
 const TOKEN = 'source-token-1';
-const ENV = {
-  API_CREDENTIAL_SECRET_ARN: API_SECRET_ARN,
-  TOKENIZATION_KEY_SECRET_ARN: TOKENIZATION_SECRET_ARN,
-  DATA_KEY_ID: FAKE_KEY_ARN,
-  TOPIC: '{dataset}.clean',
-  BOOTSTRAP_BROKERS: 'b-1.msk.example.internal:9098,b-2.msk.example.internal:9098',
-  QUARANTINE_BUCKET: 'quarantine-bucket',
-  WATERMARK_TABLE: 'ingest-watermarks',
-  AWS_REGION: 'eu-west-1',
-};
+const ENV = INGEST_ENV;
 const fastRetries: RetryPolicy = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5, maxTotalWaitMs: 1_000 };
 
 /** A valid patient_visits record; its Restricted values are recognisable in any output. */
@@ -56,22 +48,7 @@ const visit = (n: number): Record<string, unknown> => ({
 });
 const RESTRICTED_FIELDS = ['patient_id', 'patient_name', 'diagnosis_code', 'card_number', 'clinician_notes'];
 
-function context(requestId: string, remainingMs = 600_000): Context {
-  return {
-    awsRequestId: requestId,
-    functionName: 'ingest',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:ingest',
-    memoryLimitInMB: '512',
-    logGroupName: '/aws/lambda/ingest',
-    logStreamName: 'stream',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+const context = lambdaContext;
 
 let api: LocalSourceApi;
 let secrets: FakeSecrets;

@@ -11,13 +11,12 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { createHandler, HandlerDeps, IngestEvent } from '../../../lambda/ingest/index';
 import { requestClientCredentialsToken, tokenHttpOver } from '../../../lambda/shared/oauth-client-credentials';
 import { createHttpsClient } from '../../../lambda/shared/https-client';
 import { ownedConfigEnvironment } from '../../../lib/constructs/pipeline/ingest-stage';
 import { LocalOAuthProvider, selfSignedCertificate } from '../rotate-api-credential/local-oauth-provider';
-import { createFakeKms, FAKE_KEY_ARN, FakeKms } from '../shared/field-handling/fake-kms';
+import { createFakeKms, FakeKms } from '../shared/field-handling/fake-kms';
 import {
   API_SECRET_ARN,
   apiCredential,
@@ -31,34 +30,20 @@ import {
   FakeS3,
   FakeSecrets,
   FakeWatermarkTable,
+  INGEST_ENV,
+  lambdaContext,
   TOKENIZATION_SECRET_ARN,
   tokenizationSecret,
 } from './support/fakes';
 import { json, LocalSourceApi, pagedResponder, Responder } from './support/source-api';
 
-const ENV = {
-  API_CREDENTIAL_SECRET_ARN: API_SECRET_ARN,
-  TOKENIZATION_KEY_SECRET_ARN: TOKENIZATION_SECRET_ARN,
-  DATA_KEY_ID: FAKE_KEY_ARN,
-  TOPIC: '{dataset}.clean',
-  BOOTSTRAP_BROKERS: 'b-1.msk.example.internal:9098',
-  QUARANTINE_BUCKET: 'quarantine-bucket',
-  WATERMARK_TABLE: 'ingest-watermarks',
-  AWS_REGION: 'eu-west-1',
-};
+const ENV = INGEST_ENV;
 
 const visit = (n: number): Record<string, unknown> => ({
   visit_id: `v-${n}`, visit_date: '2024-05-01', patient_id: `p-${n}`, patient_name: `Name ${n}`, diagnosis_code: 'J45',
 });
 
-function context(requestId: string): Context {
-  return {
-    awsRequestId: requestId, functionName: 'ingest', functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:ingest', memoryLimitInMB: '512',
-    logGroupName: '/aws/lambda/ingest', logStreamName: 'stream', callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 600_000, done: () => undefined, fail: () => undefined, succeed: () => undefined,
-  };
-}
+const context = lambdaContext;
 
 let api: LocalSourceApi;
 let other: LocalSourceApi;
