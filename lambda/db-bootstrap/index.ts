@@ -28,7 +28,8 @@ export interface HandlerDependencies {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-export type OnEventHandler = (event: CloudFormationCustomResourceEvent) => Promise<OnEventResponse>;
+/** `signal` aborts when the custom-resource deadline has passed (lambda/shared/cfn-response.ts). */
+export type OnEventHandler = (event: CloudFormationCustomResourceEvent, signal?: AbortSignal) => Promise<OnEventResponse>;
 
 /** The handler with its clients injectable (tests pass a test CA); `handler` below is the production one. */
 export function createHandler(overrides: Partial<HandlerDependencies> = {}): OnEventHandler {
@@ -43,7 +44,7 @@ export function createHandler(overrides: Partial<HandlerDependencies> = {}): OnE
     return defaults;
   };
 
-  return async function onEvent(event: CloudFormationCustomResourceEvent): Promise<OnEventResponse> {
+  return async function onEvent(event: CloudFormationCustomResourceEvent, signal?: AbortSignal): Promise<OnEventResponse> {
     const { logger, secretsManager, env, ca } = deps();
     logger.info('db-bootstrap event', { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId });
 
@@ -62,6 +63,8 @@ export function createHandler(overrides: Partial<HandlerDependencies> = {}): OnE
     const client = new Client(connectionOptions(credentials, ca !== undefined ? { ca } : {}));
     // A dropped connection also rejects the pending query; without a listener it would crash the runtime.
     client.on('error', (e) => logger.info('database connection error', { message: e.message }));
+    // Past the deadline the answer is already FAILED: closing the connection ends the statements still running.
+    signal?.addEventListener('abort', () => void client.end().catch(() => undefined), { once: true });
     await client.connect();
     const result = await runBootstrap(client, config, options)
       // A failure to close must not hide the bootstrap's own error.

@@ -40,3 +40,18 @@ export class WatermarkConflictError extends Error {
     this.name = 'WatermarkConflictError';
   }
 }
+
+/**
+ * The invocation event tried to change what the function does (another config, another dataset, extra fields). It
+ * is never used; the handler logs it as a security event and fails the invocation.
+ */
+export class EventRefusedError extends Error {
+  constructor(
+    reason: string,
+    /** Where a carried config differs from the owned one: paths only, never values. */
+    public readonly differences: readonly string[],
+  ) {
+    super(`Refused an invocation event: ${reason}. The function runs only the dataset config it was deployed with; invoke it with {"dataset": "<name>"} or no event`);
+    this.name = 'EventRefusedError';
+  }
+}

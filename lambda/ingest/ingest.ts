@@ -1,11 +1,12 @@
 /**
- * One ingest run for one dataset: read pages from the stored cursor on, validate and protect each record, produce
- * the valid ones, quarantine the invalid ones, and only then advance the watermark to the next page's cursor.
+ * One ingest run for one dataset: read pages from the stored position on, validate and protect each record, produce
+ * the valid ones, quarantine the invalid ones, and only then advance the watermark to the next page's position
+ * (a cursor or a same-origin link, see ./source.ts).
  *
- * Delivery: at-least-once. A page's cursor is stored only after Kafka acknowledged (acks=all) every valid record
+ * Delivery: at-least-once. A page's position is stored only after Kafka acknowledged (acks=all) every valid record
  * of the page and the quarantine object of the page is written, so a run that fails anywhere re-reads that page
  * next time and nothing is skipped; duplicates carry the same key and are absorbed downstream (upsert by id).
- * When the last page has no next cursor the watermark stays at that page's cursor, so the next run re-reads it
+ * When the last page has no next position the watermark stays at that page's, so the next run re-reads it
  * and picks up records the source appended to it since.
  */
 import type { Message } from 'kafkajs';
@@ -24,7 +25,7 @@ import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_MESSAGE_BYTES, messageBytes, produ
 import type { QuarantineEntry, QuarantineWriter } from './quarantine';
 import { createRecordValidator } from './schema';
 import type { PageSource } from './source';
-import type { WatermarkStore } from './watermark';
+import { samePosition, WatermarkStore } from './watermark';
 
 export interface IngestDeps {
   readonly source: PageSource;
@@ -60,7 +61,7 @@ export interface IngestResult {
   readonly fetched: number;
   readonly produced: number;
   readonly quarantined: number;
-  /** How many times the stored cursor moved in this run. */
+  /** How many times the stored position moved in this run. */
   readonly watermarkAdvances: number;
   readonly stopReason: StopReason;
 }
@@ -121,9 +122,9 @@ export async function runIngest(dataset: DatasetConfig, deps: IngestDeps): Promi
 
   let producerConnected = false;
   let watermark = await deps.watermark.read(dataset.name);
-  let cursor = watermark?.cursor;
+  let position = watermark?.position;
   let stopReason: StopReason | undefined;
-  logger.info('Ingest run starting', { dataset: dataset.name, runId: deps.runId, resumesFromCursor: cursor !== undefined });
+  logger.info('Ingest run starting', { dataset: dataset.name, runId: deps.runId, resumesFromCursor: position !== undefined });
 
   try {
     for (let page = 1; stopReason === undefined; page++) {
@@ -131,7 +132,7 @@ export async function runIngest(dataset: DatasetConfig, deps: IngestDeps): Promi
         stopReason = 'time-budget';
         break;
       }
-      const { records, nextCursor } = await deps.source.fetchPage(cursor);
+      const { records, next } = await deps.source.fetchPage(position);
       totals.pages += 1;
       totals.fetched += records.length;
       metrics.addMetric(METRIC_NAMES.pages, MetricUnit.Count, 1);
@@ -178,17 +179,17 @@ export async function runIngest(dataset: DatasetConfig, deps: IngestDeps): Promi
 
       logger.info('Page ingested', {
         dataset: dataset.name, page, fetched: records.length, produced: messages.length, quarantined: entries.length,
-        quarantineKey, hasNextCursor: nextCursor !== undefined,
+        quarantineKey, hasNextPage: next !== undefined,
       });
 
-      if (nextCursor === undefined) {
+      if (next === undefined) {
         stopReason = 'end-of-source';
-      } else if (nextCursor === cursor) {
-        logger.warn('Source returned the cursor it was called with; stopping to avoid a loop', { dataset: dataset.name, page });
+      } else if (samePosition(next, position)) {
+        logger.warn('Source returned the position it was called with; stopping to avoid a loop', { dataset: dataset.name, page });
         stopReason = 'cursor-repeated';
       } else {
         try {
-          watermark = await deps.watermark.advance(dataset.name, nextCursor, watermark);
+          watermark = await deps.watermark.advance(dataset.name, next, watermark);
         } catch (e) {
           if (!(e instanceof WatermarkConflictError)) throw e;
           logger.warn('Another run moved the watermark; stopping without overwriting it', { dataset: dataset.name, page });
@@ -196,7 +197,7 @@ export async function runIngest(dataset: DatasetConfig, deps: IngestDeps): Promi
           break;
         }
         totals.watermarkAdvances += 1;
-        cursor = nextCursor;
+        position = next;
         if (page >= maxPages) stopReason = 'max-pages';
       }
     }

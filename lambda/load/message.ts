@@ -1,7 +1,11 @@
 /**
- * The SQS messages the load function receives: S3 event notifications of the curated buckets, sent by S3 to the
- * queue directly (no SNS envelope), and the `s3:TestEvent` S3 sends when the notification is configured.
- * Object keys arrive URL-encoded (as in an HTML form: `+` for a space); they are decoded here.
+ * The SQS messages the load function receives. In production: S3 "Object Created" events of the curated buckets,
+ * routed by the load stage's EventBridge rule to the queue as the bare event (no input transformer).
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html
+ * Also understood, for messages queued before the pipeline moved to EventBridge: S3 event notifications sent to
+ * the queue directly (no SNS envelope), and the `s3:TestEvent` S3 sends when such a notification is configured.
+ * Object keys arrive URL-encoded in both shapes (as in an HTML form: `+` for a space, `=` may be `%3D`); they are
+ * decoded here.
  */
 import { DATASET_NAME } from '../shared/environment';
 
@@ -45,9 +49,10 @@ export function parseMessageBody(body: string): MessageContent {
     throw new MessageFormatError('The message body is not a JSON object; expected an S3 event notification');
   }
   const object = doc as Record<string, unknown>;
+  if (object.source === 'aws.s3' && 'detail-type' in object) return parseEventBridgeEvent(object);
   if (object.Event === 's3:TestEvent') return { kind: 'test' };
   if (!Array.isArray(object.Records)) {
-    throw new MessageFormatError('The message has no Records list; expected an S3 event notification (S3 → SQS, without SNS)');
+    throw new MessageFormatError('The message has no Records list; expected an S3 Object Created event from EventBridge or an S3 event notification (S3 → SQS, without SNS)');
   }
   const objects: ObjectRef[] = [];
   let ignoredEvents = 0;
@@ -76,6 +81,26 @@ export function parseMessageBody(body: string): MessageContent {
   return { kind: 'objects', objects, ignoredEvents };
 }
 
+/** One S3 event as EventBridge delivers it: `detail.bucket.name`, `detail.object.key` / `version-id`, `detail.reason`. */
+function parseEventBridgeEvent(event: Record<string, unknown>): MessageContent {
+  const detailType = event['detail-type'];
+  if (typeof detailType !== 'string') throw new MessageFormatError('The S3 event on EventBridge has no detail-type');
+  if (detailType !== 'Object Created') return { kind: 'objects', objects: [], ignoredEvents: 1 };
+  const detail = event.detail as { bucket?: { name?: unknown }; object?: { key?: unknown; 'version-id'?: unknown }; reason?: unknown } | undefined;
+  const bucket = detail?.bucket?.name;
+  const key = detail?.object?.key;
+  if (typeof bucket !== 'string' || bucket === '' || typeof key !== 'string' || key === '') {
+    throw new MessageFormatError('The Object Created event has no detail.bucket.name or detail.object.key');
+  }
+  const versionId = detail?.object?.['version-id'];
+  const reason = typeof detail?.reason === 'string' && /^[A-Za-z]{1,64}$/.test(detail.reason) ? `:${detail.reason}` : '';
+  return {
+    kind: 'objects',
+    objects: [{ bucket, key: decodeS3Key(key), eventName: `Object Created${reason}`, ...(typeof versionId === 'string' && versionId !== '' ? { versionId } : {}) }],
+    ignoredEvents: 0,
+  };
+}
+
 export interface CuratedKey {
   readonly dataset: string;
   readonly dt: string;
@@ -91,7 +116,7 @@ export function parseCuratedKey(key: string): CuratedKey {
   if (!m || !DATASET_NAME.test(m[1])) {
     throw new MessageFormatError(
       `Object key "${key.slice(0, 300)}" is not a curated object (dataset=<name>/dt=YYYY-MM-DD/<file>.jsonl.gz); ` +
-        'limit the bucket notification to the prefix "dataset=" and the suffix ".jsonl.gz"',
+        'the load stage\'s EventBridge rule should only route keys of that shape',
     );
   }
   return { dataset: m[1], dt: m[2], file: m[3] };

@@ -1,105 +1,19 @@
-/** OAuth 2.0 client-credentials grant (RFC 6749 §4.4) against the token URL stored in the secret. */
+/** The client-credentials grant of lambda/shared, with the rotation's errors and its URL rules for the secret's tokenUrl. */
+import { IssuedToken, requestClientCredentialsToken as requestToken, TokenRequestError } from '../shared/oauth-client-credentials';
 import { RotationError } from './errors';
-import { describeUrl, HttpFn, parseHttpsUrl } from './https-client';
+import { HttpFn, parseHttpsUrl } from './https-client';
 import { ApiCredential } from './secret-value';
 
-export interface IssuedToken {
-  readonly accessToken: string;
-  /** Always `Bearer`: the ingest stage sends the token as a bearer token (RFC 6750). */
-  readonly tokenType: 'Bearer';
-  /** ISO-8601 expiry computed from `expires_in`; absent when the provider does not say. */
-  readonly expiresAt?: string;
-}
-
-/** RFC 6749 §5.2 error codes are short ASCII identifiers; anything else from the body is not repeated. */
-const OAUTH_ERROR_CODE = /^[a-z_]{1,64}$/;
-/** Printable ASCII without spaces: the token goes into an HTTP header verbatim. */
-const HEADER_SAFE_TOKEN = /^[\x21-\x7e]+$/;
-
-/** application/x-www-form-urlencoded encoding, which RFC 6749 §2.3.1 requires before Basic encoding. */
-function formEncode(value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1);
-}
-
-function mediaType(contentType: string | undefined): string {
-  const match = /^\s*([\w.+-]+\/[\w.+-]+)/.exec(contentType ?? '');
-  return match ? match[1] : 'none';
-}
+export type { IssuedToken } from '../shared/oauth-client-credentials';
 
 /** Requests a fresh access token with the credential's client id and secret (HTTP Basic client auth). */
-export async function requestClientCredentialsToken(
-  http: HttpFn,
-  credential: ApiCredential,
-  now: Date,
-): Promise<IssuedToken> {
-  const url = parseHttpsUrl(credential.tokenUrl, 'tokenUrl in the secret');
-  const where = describeUrl(url);
-  const form = new URLSearchParams({ grant_type: 'client_credentials' });
-  if (credential.scope !== undefined && credential.scope !== '') form.set('scope', credential.scope);
-  const basic = Buffer.from(`${formEncode(credential.clientId)}:${formEncode(credential.clientSecret)}`).toString('base64');
-
-  const response = await http({
-    method: 'POST',
-    url: url.toString(),
-    headers: {
-      authorization: `Basic ${basic}`,
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-    },
-    body: form.toString(),
-  });
-
-  let body: unknown;
-  let bodyIsJson = true;
+export async function requestClientCredentialsToken(http: HttpFn, credential: ApiCredential, now: Date): Promise<IssuedToken> {
+  // The rotation's own wording for a bad tokenUrl in the secret, before anything is sent.
+  parseHttpsUrl(credential.tokenUrl, 'tokenUrl in the secret');
   try {
-    body = JSON.parse(response.body);
-  } catch {
-    bodyIsJson = false;
+    return await requestToken(http, credential, now);
+  } catch (e) {
+    if (e instanceof TokenRequestError) throw new RotationError(e.message, e.code);
+    throw e;
   }
-  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-
-  if (response.status < 200 || response.status > 299) {
-    const code = typeof fields?.error === 'string' && OAUTH_ERROR_CODE.test(fields.error) ? ` (${fields.error})` : '';
-    const hint =
-      response.status === 400 || response.status === 401
-        ? ' Check clientId, clientSecret and scope in the AWSCURRENT version of the secret.'
-        : '';
-    throw new RotationError(
-      `Token endpoint ${where} refused the client-credentials grant with HTTP ${response.status}${code}.${hint}`,
-      `HTTP_${response.status}`,
-    );
-  }
-  if (!bodyIsJson || fields === undefined) {
-    throw new RotationError(
-      `Token endpoint ${where} returned HTTP ${response.status} with a body that is not a JSON object ` +
-        `(content-type ${mediaType(response.contentType)}); expected { access_token, token_type, expires_in }.`,
-      'EBADTOKENRESPONSE',
-    );
-  }
-
-  const accessToken = fields.access_token;
-  if (typeof accessToken !== 'string' || !HEADER_SAFE_TOKEN.test(accessToken)) {
-    throw new RotationError(
-      `Token endpoint ${where} returned no usable access_token (expected a non-empty string of printable characters).`,
-      'EBADTOKENRESPONSE',
-    );
-  }
-  const tokenType = fields.token_type;
-  if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) {
-    const shown = typeof tokenType === 'string' && /^[A-Za-z-]{1,32}$/.test(tokenType) ? ` "${tokenType}"` : '';
-    throw new RotationError(
-      `Token endpoint ${where} issued a token of type${shown} other than Bearer; the ingest stage can only send bearer tokens.`,
-      'EBADTOKENRESPONSE',
-    );
-  }
-
-  const expiresIn = typeof fields.expires_in === 'string' ? Number(fields.expires_in) : fields.expires_in;
-  if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0)) {
-    throw new RotationError(`Token endpoint ${where} returned an invalid expires_in (expected a positive number of seconds).`, 'EBADTOKENRESPONSE');
-  }
-  return {
-    accessToken,
-    tokenType: 'Bearer',
-    ...(expiresIn !== undefined ? { expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString() } : {}),
-  };
 }

@@ -2,6 +2,11 @@
  * Lambda-backed custom resources without the CDK Provider framework: the function itself answers CloudFormation by
  * PUTting the result to the event's pre-signed ResponseURL. No extra framework functions (outside the VPC, with
  * inline policies) are needed, and a failure is always reported, so a stack never waits an hour for a lost answer.
+ *
+ * The work races a deadline taken from the Lambda context: what is left of the function's own timeout minus the
+ * time the answer needs. A handler stuck on an unreachable endpoint therefore still answers FAILED, naming what
+ * timed out, instead of being killed by Lambda with no answer at all (then only the resource's ServiceTimeout
+ * would end the wait). https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
  */
 import * as https from 'https';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
@@ -11,28 +16,50 @@ export interface CustomResourceResult {
   readonly Data?: Readonly<Record<string, string>>;
 }
 
-export type OnEvent = (event: CloudFormationCustomResourceEvent) => Promise<CustomResourceResult>;
+/** The work of one request. `signal` aborts when the deadline has passed: stop and release what you hold. */
+export type OnEvent = (event: CloudFormationCustomResourceEvent, signal: AbortSignal) => Promise<CustomResourceResult>;
 
 export interface ResponderOptions {
   /** CA bundle to trust for the response URL (tests); @default the system trust store */
   readonly ca?: string | Buffer;
-  /** @default 10 seconds */
+  /** Deadline of the PUT to the response URL. @default 10 seconds */
   readonly timeoutMs?: number;
+  /**
+   * Time kept back from the Lambda time left for answering: the work is abandoned this long before the function's
+   * own timeout. It must cover the PUT (timeoutMs). @default timeoutMs + 5 seconds
+   */
+  readonly answerMarginMs?: number;
   /** Where errors are reported; messages only, never event properties. @default console.error */
   readonly log?: (message: string) => void;
 }
 
 /** Reasons are kept short and never include resource properties, which may carry configuration. */
 const MAX_REASON = 1000;
+const DEFAULT_PUT_TIMEOUT_MS = 10_000;
+
+/** The work did not finish before the deadline. */
+export class CustomResourceTimeoutError extends Error {
+  constructor(event: CloudFormationCustomResourceEvent, budgetMs: number) {
+    super(`${event.RequestType} of ${event.LogicalResourceId} (${event.ResourceType}) did not finish within ${Math.max(0, Math.round(budgetMs / 1000))} s, ` +
+      'the Lambda time left before its own timeout minus the time kept to answer; it was abandoned');
+    this.name = 'CustomResourceTimeoutError';
+  }
+}
 
 /** Wraps an onEvent function into a handler that always answers CloudFormation, SUCCESS or FAILED. */
 export function withCloudFormationResponse(onEvent: OnEvent, options: ResponderOptions = {}) {
-  return async (event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'logStreamName'>): Promise<void> => {
+  const answerMarginMs = options.answerMarginMs ?? (options.timeoutMs ?? DEFAULT_PUT_TIMEOUT_MS) + 5_000;
+  return async (
+    event: CloudFormationCustomResourceEvent,
+    context?: Partial<Pick<Context, 'logStreamName' | 'getRemainingTimeInMillis'>>,
+  ): Promise<void> => {
     let body: Record<string, unknown>;
     const base = { StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId };
     const previousId = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
+    const remaining = context?.getRemainingTimeInMillis?.();
     try {
-      const result = await onEvent(event);
+      const work = (signal: AbortSignal) => onEvent(event, signal);
+      const result = remaining === undefined ? await work(new AbortController().signal) : await beforeDeadline(work, remaining - answerMarginMs, event);
       body = { ...base, Status: 'SUCCESS', PhysicalResourceId: result.PhysicalResourceId, Data: result.Data ?? {} };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
@@ -49,6 +76,29 @@ export function withCloudFormationResponse(onEvent: OnEvent, options: ResponderO
   };
 }
 
+/** Runs `work` and rejects with CustomResourceTimeoutError after `budgetMs`, aborting the work's signal. */
+async function beforeDeadline(
+  work: (signal: AbortSignal) => Promise<CustomResourceResult>,
+  budgetMs: number,
+  event: CloudFormationCustomResourceEvent,
+): Promise<CustomResourceResult> {
+  if (budgetMs <= 0) throw new CustomResourceTimeoutError(event, budgetMs);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new CustomResourceTimeoutError(event, budgetMs);
+      controller.abort(error);
+      reject(error);
+    }, budgetMs);
+  });
+  try {
+    return await Promise.race([work(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** PUT to the pre-signed URL: HTTPS only, certificate verified, content-type empty as S3 signed it. */
 export function putResponse(url: string, body: string, options: ResponderOptions = {}): Promise<void> {
   const target = new URL(url);
@@ -60,7 +110,7 @@ export function putResponse(url: string, body: string, options: ResponderOptions
       method: 'PUT',
       headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
       minVersion: 'TLSv1.2',
-      timeout: options.timeoutMs ?? 10_000,
+      timeout: options.timeoutMs ?? DEFAULT_PUT_TIMEOUT_MS,
       ...(options.ca !== undefined ? { ca: options.ca } : {}),
     }, (response) => {
       response.resume();

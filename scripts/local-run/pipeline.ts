@@ -5,7 +5,7 @@
  *     → ingest handler (lambda/ingest: validation, field protection, quarantine)
  *     → in-process Kafka topic (no local broker: the producer is a collector) → simulated MSK event source mapping
  *     → store handler (lambda/store) → local S3 server (s3rver, real @aws-sdk/client-s3)
- *     → ObjectCreated notifications → in-process SQS queue with a DLQ
+ *     → "Object Created" events through the load rule's pattern (as EventBridge would) → in-process SQS queue with a DLQ
  *     → load handler (lambda/load) → embedded PostgreSQL over TLS verify-full, bootstrapped by lambda/db-bootstrap.
  *
  * Stand-ins (see ./fakes.ts): KMS (a local AES key), Secrets Manager (in memory), DynamoDB (in memory), and the
@@ -31,9 +31,12 @@ import { createHandler as createIngestHandler } from '../../lambda/ingest/index'
 import { connectWith, loaderClientConfig } from '../../lambda/load/database';
 import { createHandler as createLoadHandler } from '../../lambda/load/index';
 import type { ObjectLoadResult } from '../../lambda/load/load';
-import { decodeS3Key } from '../../lambda/load/message';
+import { decodeS3Key, parseMessageBody } from '../../lambda/load/message';
 import { createHandler as createStoreHandler } from '../../lambda/store/index';
+import { ownedConfigEnvironment } from '../../lib/constructs/pipeline/ingest-stage';
+import { CURATED_KEY_PATTERNS } from '../../lib/constructs/pipeline/load-stage';
 import { LocalS3, startLocalS3 } from '../../test/helpers/local-s3';
+import { loadRuleMatches, objectCreatedEvent } from '../../test/lambda/load/support/eventbridge';
 import { startTlsPostgres, TlsPostgres } from '../../test/helpers/postgres/tls-postgres';
 import { RecordingMetrics } from '../../test/helpers/stage-recorders';
 import { selfSignedCertificate } from '../../test/helpers/tls';
@@ -114,7 +117,7 @@ const SIMULATED = [
 const DATABASE = 'pipeline';
 const QUARANTINE_BUCKET = 'local-quarantine';
 
-/** Reads the dataset's raw JSON (what the ingest schedule's event carries) and its validated config. */
+/** Reads the dataset's raw JSON (what the ingest function is deployed with) and its validated config. */
 function readDataset(configFile: string, name: string): { raw: Record<string, unknown>; dataset: DatasetConfig } {
   const document = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { datasets?: Array<Record<string, unknown>> };
   const datasets = validateDatasetsConfig(document, configFile).datasets;
@@ -170,7 +173,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       liveS3.injectFault({ matches: (r) => r.method === 'PUT' && r.path.startsWith(`/${curatedBucket}/`) });
     }
 
-    // Ingest: the real handler, with the collector as its Kafka producer.
+    // Ingest: the real handler, with the collector as its Kafka producer. It owns its dataset config as deployed
+    // (with the local source's URL), and the run is started with the schedule's marker event.
+    const deployed = validateDatasetsConfig({ datasets: [{ ...raw, source: { ...(raw.source as object), url: source.url } }] }, options.config).datasets[0];
     const topic = new InProcessTopic({ loseFirstMessage: options.loseOne === true });
     const tokenizationKey = { currentVersion: 1, keys: { 1: randomBytes(32).toString('base64') } };
     const ingest = createIngestHandler({
@@ -191,15 +196,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
         QUARANTINE_BUCKET,
         WATERMARK_TABLE: 'local-watermarks',
         AWS_REGION: 'us-east-1',
+        ...ownedConfigEnvironment(deployed),
       },
     });
-    const ingested = await ingest({ dataset: { ...raw, source: { ...(raw.source as object), url: source.url } } });
+    const ingested = await ingest({ dataset: deployed.name });
 
-    // S3 → SQS: ObjectCreated notifications of the curated bucket, filtered as the bucket notification is.
+    // S3 → EventBridge → SQS: each new object becomes an "Object Created" event, and the load rule's pattern (the
+    // curated bucket, the curated key wildcards) decides what reaches the queue, as in the deployed stack.
     const queue = new LocalQueue();
     liveS3.onObjectCreated((record) => {
-      const key = decodeS3Key(record.s3.object.key);
-      if (record.s3.bucket.name === curatedBucket && key.startsWith('dataset=') && key.endsWith('.jsonl.gz')) queue.send(JSON.stringify({ Records: [record] }));
+      const event = objectCreatedEvent(record.s3.bucket.name, decodeS3Key(record.s3.object.key));
+      if (loadRuleMatches(event, [curatedBucket], CURATED_KEY_PATTERNS)) queue.send(JSON.stringify(event));
     });
 
     // Store: the real handler behind a simulated MSK event source mapping.
@@ -273,8 +280,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
 
     const deadLetteredKeys = new Set<string>();
     for (const message of queue.deadLetters) {
-      for (const record of (JSON.parse(message.body) as { Records: Array<{ s3: { object: { key: string } } }> }).Records) {
-        const key = decodeS3Key(record.s3.object.key);
+      const content = parseMessageBody(message.body);
+      for (const { key } of content.kind === 'objects' ? content.objects : []) {
         if (!loadedObjects.has(key)) deadLetteredKeys.add(key);
       }
     }

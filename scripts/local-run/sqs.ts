@@ -1,5 +1,5 @@
 /**
- * The load queue for the local run, in process: S3 notifications are sent to it, the load handler receives up to
+ * The load queue for the local run, in process: curated-object events are sent to it, the load handler receives up to
  * `batchSize` messages per invocation (an SQS event source mapping with ReportBatchItemFailures), the messages it
  * reports failed — or all of them when the invocation throws — become visible again (no visibility timeout is
  * waited for), and a message received `maxReceiveCount` times without success moves to the dead-letter queue.

@@ -46,14 +46,15 @@ describe('SecurePipeline (dev blueprint)', () => {
     expect(Object.keys(resources).filter(isCdkProvider).filter((k) => resources[k]!.Type === 'AWS::Lambda::Function')).toHaveLength(1);
   });
 
-  test('each dataset is ingested on its schedule with retries and a dead-letter queue, its dataset config as input', () => {
+  test('each dataset is ingested on its schedule with retries and a dead-letter queue, a marker naming it as input', () => {
     for (const d of loadDatasetsConfig(EXAMPLE_DATASETS).datasets) {
       const stage = pipeline.ingest.get(d.name)!;
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: d.source.schedule,
         Targets: [Match.objectLike({
           Arn: { 'Fn::GetAtt': [id(stage.function.function), 'Arn'] },
-          Input: JSON.stringify({ dataset: d }),
+          // The config is the function's own (test/unit/pipeline-stages.test.ts).
+          Input: JSON.stringify({ dataset: d.name }),
           RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(pipeline.scheduleDeadLetterQueue), 'Arn'] } },
         })],
@@ -73,7 +74,7 @@ describe('SecurePipeline (dev blueprint)', () => {
     const fn = resources[id(orders.function.function)]!.Properties;
     expect(JSON.stringify(fn.VpcConfig.SubnetIds)).toMatch(/egress/);
     expect(Object.keys(fn.Environment.Variables).sort()).toEqual([
-      'API_CREDENTIAL_SECRET_ARN', 'BOOTSTRAP_BROKERS', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
+      'API_CREDENTIAL_SECRET_ARN', 'BOOTSTRAP_BROKERS', 'DATASET_CONFIG', 'DATASET_CONFIG_SHA256', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
       'QUARANTINE_BUCKET', 'TOKENIZATION_KEY_SECRET_ARN', 'TOPIC', 'WATERMARK_TABLE',
     ]);
     const weather = resources[id(pipeline.ingest.get('weather_observations')!.function.function)]!.Properties;
@@ -96,7 +97,7 @@ describe('SecurePipeline (dev blueprint)', () => {
     for (const st of decrypts) expect(Object.keys(st.Condition?.StringEquals ?? {})).toEqual(['kms:ViaService']);
   });
 
-  test('store: each topic feeds its store function from the oldest record, with the profile batch and an encrypted on-failure queue', () => {
+  test('store: each topic feeds its store function from the oldest record, with the profile batch and an encrypted on-failure destination', () => {
     const orders = pipeline.store.get('customer_orders')!;
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: id(orders.function.function) },
@@ -106,7 +107,8 @@ describe('SecurePipeline (dev blueprint)', () => {
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 1,
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'customer_orders.store' },
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(orders.function.deadLetterQueue), 'Arn'] } } },
+      // Failed batches are kept with their records in the quarantine bucket (test/unit/pipeline-stages.test.ts).
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(pipeline.quarantineBucket.bucket), 'Arn'] } } },
     });
     const env = resources[id(orders.function.function)]!.Properties.Environment.Variables;
     expect(env).toMatchObject({
@@ -125,12 +127,9 @@ describe('SecurePipeline (dev blueprint)', () => {
 
   test('load: curated buckets notify an encrypted, TLS-only queue with a dead-letter queue; partial batch failures; IAM database login', () => {
     const { load } = pipeline;
+    // Through EventBridge (the rule and queue policy are asserted in test/unit/pipeline-stages.test.ts).
     for (const bucket of pipeline.curatedBuckets.values()) {
-      expect(resources[id(bucket.bucket)]!.Properties.NotificationConfiguration).toEqual({ QueueConfigurations: [{
-        Event: 's3:ObjectCreated:*',
-        Queue: { 'Fn::GetAtt': [id(load.queue), 'Arn'] },
-        Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'dataset=' }, { Name: 'suffix', Value: '.jsonl.gz' }] } },
-      }] });
+      expect(resources[id(bucket.bucket)]!.Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
     }
     expect(resources[id(load.queue)]!.Properties).toMatchObject({
       KmsMasterKeyId: { 'Fn::GetAtt': [id(pipeline.keys.audit), 'Arn'] },

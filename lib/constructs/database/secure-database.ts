@@ -22,6 +22,7 @@ import { Classification, policyFor } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
 import { DatasetsConfig, Profile } from '../../config';
 import { ConfigurationError, ProblemCollector } from '../../errors';
+import { customResourceServiceTimeout } from '../common/custom-resource';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { applyProfileToRemoval, dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
@@ -267,6 +268,7 @@ export class SecureDatabase extends Construct {
     this.securityGroup.connections.allowFrom(fn, Port.tcp(this.port), 'Schema bootstrap');
     const resource = new CustomResource(this, 'Schema', {
       serviceToken: fn.functionArn,
+      serviceTimeout: customResourceServiceTimeout(fn.function.timeout!),
       resourceType: 'Custom::PipelineSchema',
       properties: { Datasets: JSON.stringify(props.datasets), Schema: this.schema, LoaderUser: this.loaderUser },
     });

@@ -7,11 +7,14 @@ import { arnParts } from '../common/arn-parts';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { SecureBucket } from '../storage/secure-bucket';
 
-/** PutObject under `pattern` (e.g. `dataset=orders/*`) and data keys of the bucket's CMK through S3. */
-export function grantPrefixWrite(fn: PipelineFunction, bucket: SecureBucket, pattern: string): void {
+/**
+ * PutObject under `pattern` (e.g. `dataset=orders/*`) and data keys of the bucket's CMK through S3. `whyWildcard`
+ * says why the objects cannot be named in advance. @default objects are named per batch, run or page
+ */
+export function grantPrefixWrite(fn: PipelineFunction, bucket: SecureBucket, pattern: string, whyWildcard?: string): void {
   Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [bucket.bucket.arnForObjects(pattern)] });
   grantKeyThroughS3(fn, bucket, ['kms:GenerateDataKey']);
-  acknowledgePrefix(fn, bucket, pattern);
+  acknowledgePrefix(fn, bucket, pattern, whyWildcard);
 }
 
 /** GetObject (any version) under `pattern` and decryption with the bucket's CMK through S3. */
@@ -29,9 +32,9 @@ function grantKeyThroughS3(fn: PipelineFunction, bucket: SecureBucket, actions: 
 }
 
 /** Object keys are made per batch or run when written: the wildcard stays inside one prefix of one bucket. */
-function acknowledgePrefix(fn: PipelineFunction, bucket: SecureBucket, pattern: string): void {
+function acknowledgePrefix(fn: PipelineFunction, bucket: SecureBucket, pattern: string, whyWildcard?: string): void {
   const stack = Stack.of(fn);
   const logicalId = stack.resolve(stack.getLogicalId(bucket.bucket.node.defaultChild as CfnBucket)) as string;
   acknowledge(fn.role.policy, `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${pattern}]`,
-    'Objects are named per batch, run or page when they are written; the wildcard stays inside this one prefix of this one bucket');
+    `${whyWildcard ?? 'Objects are named per batch, run or page when they are written'}; the wildcard stays inside this one prefix of this one bucket`);
 }

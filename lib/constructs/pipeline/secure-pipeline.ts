@@ -216,7 +216,9 @@ export class SecurePipeline extends Construct {
 
   /** Every dead-letter queue of the data path raises an alarm on the security topic as soon as it holds a message. */
   private alarmOnDeadLetters(): void {
-    const queues = new Set<Queue>([this.scheduleDeadLetterQueue, this.load.deadLetterQueue, ...this.functions.map((f) => f.deadLetterQueue)]);
+    const queues = new Set<Queue>([this.scheduleDeadLetterQueue, this.load.deadLetterQueue, this.load.ruleDeadLetterQueue, ...this.functions.map((f) => f.deadLetterQueue)]);
+    const stageAlarms = [...this.ingest.values(), ...this.store.values()].flatMap((stage) => stage.alarms);
+    for (const alarm of stageAlarms) alarm.addAlarmAction(new SnsAction(this.threatDetection.alarmTopic));
     for (const queue of queues) {
       new Alarm(queue, 'NotEmptyAlarm', {
         alarmDescription: `Records or events are waiting in ${queue.node.path}: read them, fix the cause, then redrive (README: where a record ends up)`,

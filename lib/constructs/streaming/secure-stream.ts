@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
 import { DatasetsConfig, Profile } from '../../config';
 import { ConfigurationError, ProblemCollector } from '../../errors';
+import { customResourceServiceTimeout } from '../common/custom-resource';
 import { encryptedLogGroup } from '../common/log-group';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
@@ -259,6 +260,7 @@ export class SecureStream extends Construct {
     fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['kafka:GetBootstrapBrokers'], resources: [this.clusterArn] }));
     const lookup = new CustomResource(this, 'BootstrapBrokers', {
       serviceToken: fn.functionArn,
+      serviceTimeout: customResourceServiceTimeout(fn.function.timeout!),
       resourceType: 'Custom::MskBootstrapBrokers',
       properties: { ClusterArn: this.clusterArn },
     });

@@ -2,14 +2,15 @@
  * The ingest handler end to end: a real local HTTPS source API, faked Kafka (the kafkajs producer interface),
  * faked S3, DynamoDB, Secrets Manager and KMS at the SDK boundary, real Powertools Logger and Metrics.
  */
+import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GenerateDataKeyCommand } from '@aws-sdk/client-kms';
-import type { Context } from 'aws-lambda';
 import { createHandler, HandlerDeps, IngestEvent } from '../../../lambda/ingest/index';
+import { ownedConfigEnvironment } from '../../../lib/constructs/pipeline/ingest-stage';
 import { ProduceError } from '../../../lambda/ingest/errors';
 import type { RetryPolicy } from '../../../lambda/shared/retry';
-import { createFakeKms, FAKE_KEY_ARN, FakeKms } from '../shared/field-handling/fake-kms';
+import { createFakeKms, FakeKms } from '../shared/field-handling/fake-kms';
 import {
   API_SECRET_ARN,
   apiCredential,
@@ -17,27 +18,21 @@ import {
   createFakeS3,
   createFakeSecrets,
   createFakeWatermarkTable,
+  datasetFrom,
   exampleDatasetJson,
   FakeProducer,
   FakeS3,
   FakeSecrets,
   FakeWatermarkTable,
+  INGEST_ENV,
+  lambdaContext,
   TOKENIZATION_SECRET_ARN,
   tokenizationSecret,
 } from './support/fakes';
 import { json, LocalSourceApi, pagedResponder } from './support/source-api';
 
 const TOKEN = 'source-token-1';
-const ENV = {
-  API_CREDENTIAL_SECRET_ARN: API_SECRET_ARN,
-  TOKENIZATION_KEY_SECRET_ARN: TOKENIZATION_SECRET_ARN,
-  DATA_KEY_ID: FAKE_KEY_ARN,
-  TOPIC: '{dataset}.clean',
-  BOOTSTRAP_BROKERS: 'b-1.msk.example.internal:9098,b-2.msk.example.internal:9098',
-  QUARANTINE_BUCKET: 'quarantine-bucket',
-  WATERMARK_TABLE: 'ingest-watermarks',
-  AWS_REGION: 'eu-west-1',
-};
+const ENV = INGEST_ENV;
 const fastRetries: RetryPolicy = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5, maxTotalWaitMs: 1_000 };
 
 /** A valid patient_visits record; its Restricted values are recognisable in any output. */
@@ -53,22 +48,7 @@ const visit = (n: number): Record<string, unknown> => ({
 });
 const RESTRICTED_FIELDS = ['patient_id', 'patient_name', 'diagnosis_code', 'card_number', 'clinician_notes'];
 
-function context(requestId: string, remainingMs = 600_000): Context {
-  return {
-    awsRequestId: requestId,
-    functionName: 'ingest',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:ingest',
-    memoryLimitInMB: '512',
-    logGroupName: '/aws/lambda/ingest',
-    logStreamName: 'stream',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+const context = lambdaContext;
 
 let api: LocalSourceApi;
 let secrets: FakeSecrets;
@@ -79,7 +59,11 @@ let producers: FakeProducer[];
 let nextProducer: () => FakeProducer;
 let output: ReturnType<typeof captureOutput>;
 
-function handler(overrides: Partial<HandlerDeps> = {}) {
+const rawDataset = (name = 'patient_visits'): Record<string, unknown> => exampleDatasetJson(name, api.url('/api/visits'));
+
+/** The handler as deployed for `raw` (its owned config in the environment, as IngestStage sets it). */
+function handler(overrides: Partial<HandlerDeps> = {}, raw: Record<string, unknown> = rawDataset()) {
+  const { env, ...rest } = overrides;
   return createHandler({
     secrets: secrets.cache,
     s3: s3.client,
@@ -95,12 +79,13 @@ function handler(overrides: Partial<HandlerDeps> = {}) {
     http: { ca: api.ca, timeoutMs: 1_000 },
     retryPolicy: fastRetries,
     retryDeps: { sleep: async () => undefined },
-    env: ENV,
-    ...overrides,
+    ...rest,
+    env: { ...ENV, ...ownedConfigEnvironment(datasetFrom(raw)), ...env },
   });
 }
 
-const event = (name = 'patient_visits'): IngestEvent => ({ dataset: exampleDatasetJson(name, api.url('/api/visits')) });
+/** The schedule's marker event. */
+const event = (name = 'patient_visits'): IngestEvent => ({ dataset: name });
 
 const threePages = {
   '': { visits: [visit(1), visit(2)], nextCursor: 'page-2' },
@@ -251,11 +236,11 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
     };
     api.respond(pagedResponder({ '': { visits: [visit(1), visit(2)], nextCursor: 'page-2' }, 'page-2': { visits: [visit(3)] } }, TOKEN));
     nextProducer = () => new FakeProducer().failOnSend(1);
-    await expect(handler()({ dataset: tokenizedId }, context('req-1'))).rejects.toBeInstanceOf(ProduceError);
+    await expect(handler({}, tokenizedId)(event(), context('req-1'))).rejects.toBeInstanceOf(ProduceError);
     const attemptedKeys = producers[0].attempted.flatMap((b) => b.messages.map((m) => String(m.key)));
 
     nextProducer = () => new FakeProducer();
-    await handler()({ dataset: tokenizedId }, context('req-2'));
+    await handler({}, tokenizedId)(event(), context('req-2'));
 
     expect(attemptedKeys).toHaveLength(2);
     expect(attemptedKeys.every((k) => /^v2:[0-9a-f]{64}$/.test(k))).toBe(true);
@@ -322,7 +307,7 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
   test('a Public dataset with an open source needs no credential, tokenization secret or data key, and sends no token', async () => {
     const env: Record<string, string | undefined> = { ...ENV, API_CREDENTIAL_SECRET_ARN: undefined, TOKENIZATION_KEY_SECRET_ARN: undefined, DATA_KEY_ID: undefined };
     api.respond(pagedResponder({ '': { items: [{ observation_id: 'o-1', station: 'EGLL', observed_at: '2024-05-01T12:00:00Z', temperature_c: 14.5 }] } }, undefined));
-    const result = await handler({ env })(event('weather_observations'), context('req-1'));
+    const result = await handler({ env }, rawDataset('weather_observations'))(event('weather_observations'), context('req-1'));
     expect(result).toMatchObject({ produced: 1 });
     expect(producers[0].sent[0].topic).toBe('weather_observations.clean');
     expect(secrets.reads(TOKENIZATION_SECRET_ARN)).toBe(0);
@@ -332,13 +317,15 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
   test('an open source that answers 401 fails with the fix: add source.auth', async () => {
     const env: Record<string, string | undefined> = { ...ENV, API_CREDENTIAL_SECRET_ARN: undefined };
     api.respond(pagedResponder({ '': { items: [] } }, TOKEN));
-    await expect(handler({ env })(event('weather_observations'), context('req-1'))).rejects.toThrow(/requires authentication \(HTTP 401\): add source\.auth/);
+    await expect(handler({ env }, rawDataset('weather_observations'))(event('weather_observations'), context('req-1'))).rejects.toThrow(/requires authentication \(HTTP 401\): add source\.auth/);
   });
 
-  test('refuses an event whose dataset breaks the config rules, before reading anything', async () => {
-    const bad = exampleDatasetJson('patient_visits', api.url('/api/visits')) as { fields: Array<Record<string, unknown>> };
+  test('refuses a deployed config that breaks the config rules, before reading anything', async () => {
+    const bad = rawDataset() as { fields: Array<Record<string, unknown>> };
     bad.fields[2].handling = 'keep'; // patient_id is Restricted
-    await expect(handler()({ dataset: bad }, context('req-1'))).rejects.toThrow(/fields\.patient_id\.handling: "keep" is not allowed for Restricted fields/);
+    const json = JSON.stringify(bad);
+    const env = { DATASET_CONFIG: json, DATASET_CONFIG_SHA256: createHash('sha256').update(json).digest('hex') };
+    await expect(handler({ env })(event(), context('req-1'))).rejects.toThrow(/fields\.patient_id\.handling: "keep" is not allowed for Restricted fields/);
     expect(api.requests).toHaveLength(0);
   });
 

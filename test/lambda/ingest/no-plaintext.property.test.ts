@@ -87,7 +87,7 @@ function memoryWatermark(): WatermarkStore {
   let stored: Watermark | undefined;
   return {
     read: async () => stored,
-    advance: async (_d, cursor) => (stored = { cursor, updatedAt: new Date().toISOString() }),
+    advance: async (_d, position) => (stored = { position, updatedAt: new Date().toISOString() }),
   };
 }
 

@@ -1,12 +1,14 @@
 /**
  * Reading pages from a real local HTTPS source API (self-signed certificate), with the bearer token from a faked
- * Secrets Manager through the Powertools secrets cache.
+ * Secrets Manager through the Powertools secrets cache, and fresh tokens from a real local OAuth token endpoint.
  */
 import type { DatasetConfig } from '../../../lib/config/datasets';
 import { createBearerTokenProvider } from '../../../lambda/ingest/credential';
 import { SourceError } from '../../../lambda/ingest/errors';
 import { createHttpPageSource, PageSource, pageUrl, parsePage } from '../../../lambda/ingest/source';
 import { createHttpsClient, HttpsClient } from '../../../lambda/shared/https-client';
+import { tokenHttpOver } from '../../../lambda/shared/oauth-client-credentials';
+import { LocalOAuthProvider, selfSignedCertificate } from '../rotate-api-credential/local-oauth-provider';
 import type { RetryPolicy } from '../../../lambda/shared/retry';
 import { API_SECRET_ARN, apiCredential, createFakeSecrets, datasetFrom, exampleDatasetJson, FakeSecrets } from './support/fakes';
 import { json, LocalSourceApi, pagedResponder } from './support/source-api';
@@ -14,6 +16,7 @@ import { json, LocalSourceApi, pagedResponder } from './support/source-api';
 const policy: RetryPolicy = { maxAttempts: 3, baseDelayMs: 4, maxDelayMs: 20, maxTotalWaitMs: 5_000 };
 
 let api: LocalSourceApi;
+let provider: LocalOAuthProvider;
 let http: HttpsClient;
 let secrets: FakeSecrets;
 let waits: number[];
@@ -22,13 +25,18 @@ const logged: Array<[string, Record<string, unknown>]> = [];
 const logger = {
   info: (m: string, a: Record<string, unknown>) => void logged.push([m, a]),
   warn: (m: string, a: Record<string, unknown>) => void logged.push([m, a]),
+  error: (m: string, a: Record<string, unknown>) => void logged.push([m, a]),
 };
 
 function source(overrides: { dataset?: DatasetConfig; policy?: RetryPolicy; http?: HttpsClient } = {}): PageSource {
   return createHttpPageSource({
     dataset: overrides.dataset ?? dataset,
     http: overrides.http ?? http,
-    credentials: createBearerTokenProvider(secrets.cache, API_SECRET_ARN),
+    credentials: createBearerTokenProvider({
+      secrets: secrets.cache,
+      secretId: API_SECRET_ARN,
+      endpoint: { http: tokenHttpOver(overrides.http ?? http), tokenUrl: provider.url('/oauth2/token') },
+    }),
     logger,
     retryPolicy: overrides.policy ?? policy,
     // Sleeps are recorded and shortened, so Retry-After values of seconds cost nothing.
@@ -40,7 +48,10 @@ const failure = (promise: Promise<unknown>): Promise<SourceError> =>
   promise.then(() => { throw new Error('expected a failure'); }, (e: SourceError) => e);
 
 beforeAll(async () => {
-  api = await LocalSourceApi.start();
+  // One certificate for both local servers (the client trusts it as its only CA).
+  const certificate = await selfSignedCertificate();
+  api = await LocalSourceApi.start(certificate);
+  provider = await LocalOAuthProvider.start({ ...certificate, clientId: 'ingest-client', clientSecret: 'ingest-client-secret' });
   http = createHttpsClient({ ca: api.ca, timeoutMs: 2_000 });
   dataset = datasetFrom({ ...exampleDatasetJson('weather_observations', api.url('/v1/observations?region=eu')), source: {
     url: api.url('/v1/observations?region=eu'), recordsPath: 'items', maxResponseBytes: 2048,
@@ -48,6 +59,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
+  provider.reset();
   secrets = createFakeSecrets({ [API_SECRET_ARN]: apiCredential('token-1') });
   waits = [];
   logged.length = 0;
@@ -58,12 +70,18 @@ afterEach(() => secrets.restore());
 afterAll(async () => {
   http.close();
   await api.close();
+  await provider.close();
 });
 
 describe('page protocol', () => {
-  test('the next page is the source URL with cursor=<value>, other query parameters kept', () => {
+  test('the next page is the source URL with cursor=<value>, other query parameters kept, or a link\'s path on its origin', () => {
     expect(pageUrl('https://api.example.com/v1/x?region=eu', undefined).toString()).toBe('https://api.example.com/v1/x?region=eu');
-    expect(pageUrl('https://api.example.com/v1/x?region=eu', 'a b&c').toString()).toBe('https://api.example.com/v1/x?region=eu&cursor=a+b%26c');
+    expect(pageUrl('https://api.example.com/v1/x?region=eu', { cursor: 'a b&c' }).toString()).toBe('https://api.example.com/v1/x?region=eu&cursor=a+b%26c');
+    expect(pageUrl('https://api.example.com/v1/x?region=eu', { link: '/v2/y?page=3' }).toString()).toBe('https://api.example.com/v2/y?page=3');
+    // A stored link can only ever be a path: anything that could name another host is refused.
+    for (const link of ['//evil.example.com/x', 'https://evil.example.com/x', 'x']) {
+      expect(() => pageUrl('https://api.example.com/v1/x', { link })).toThrow(/not a path on the source's origin/);
+    }
   });
 
   test('refuses an http:// source URL', () => {
@@ -71,17 +89,41 @@ describe('page protocol', () => {
   });
 
   test.each([
-    ['records at recordsPath with nextCursor', { items: [{ a: 1 }], nextCursor: 'c2' }, { records: [{ a: 1 }], nextCursor: 'c2' }],
-    ['records with next_cursor', { items: [], next_cursor: 'c3' }, { records: [], nextCursor: 'c3' }],
+    ['records at recordsPath with nextCursor', { items: [{ a: 1 }], nextCursor: 'c2' }, { records: [{ a: 1 }], next: { cursor: 'c2' } }],
+    ['records with next_cursor', { items: [], next_cursor: 'c3' }, { records: [], next: { cursor: 'c3' } }],
     ['a null cursor ends the source', { items: [{ a: 1 }], nextCursor: null }, { records: [{ a: 1 }] }],
     ['an empty cursor ends the source', { items: [], nextCursor: '' }, { records: [] }],
+    ['a relative next link', { items: [], next: '?page=2' }, { records: [], next: { link: '/v1/x?page=2' } }],
+    ['an absolute next link on the same origin', { items: [], next: 'https://api.example.com/v1/x?after=9' }, { records: [], next: { link: '/v1/x?after=9' } }],
+    ['a cursor before a link', { items: [], nextCursor: 'c4', next: '/other' }, { records: [], next: { cursor: 'c4' } }],
   ])('parses %s', (_what, body, expected) => {
-    expect(parsePage(Buffer.from(JSON.stringify(body)), dataset, 'src')).toEqual(expected);
+    expect(parsePage(Buffer.from(JSON.stringify(body)), dataset, new URL('https://api.example.com/v1/x?region=eu'))).toEqual(expected);
+  });
+
+  test.each([
+    ['another host', 'https://evil.example.com/v1/x?page=2'],
+    ['another port', 'https://api.example.com:8443/v1/x?page=2'],
+    ['another scheme', 'http://api.example.com/v1/x?page=2'],
+    ['a scheme-relative host', '//evil.example.com/v1/x'],
+    ['embedded credentials', 'https://user:pw@api.example.com/v1/x'],
+  ])('refuses a next link to %s: the token must not follow it', (_what, next) => {
+    const error = (() => {
+      try {
+        parsePage(Buffer.from(JSON.stringify({ items: [], next })), dataset, new URL('https://api.example.com/v1/x'));
+      } catch (e) {
+        return e as SourceError;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error.code).toBe('ECROSSORIGIN');
+    expect(error.message).toMatch(/links its next page to another origin .*the bearer token goes to https:\/\/api\.example\.com only/);
+    expect(error.message).not.toContain('pw@');
   });
 
   test('an array body is the records themselves (no recordsPath, no cursor)', () => {
     const arrayDataset = datasetFrom({ ...exampleDatasetJson('weather_observations', 'https://api.example.com/x'), source: { url: 'https://api.example.com/x' } });
-    expect(parsePage(Buffer.from('[{"a":1}]'), arrayDataset, 'src')).toEqual({ records: [{ a: 1 }] });
+    expect(parsePage(Buffer.from('[{"a":1}]'), arrayDataset, new URL('https://api.example.com/x'))).toEqual({ records: [{ a: 1 }] });
   });
 
   test.each([
@@ -90,7 +132,7 @@ describe('page protocol', () => {
     ['an overlong cursor', { items: [], nextCursor: 'c'.repeat(2049) }, /longer than 2048/],
     ['an array although recordsPath is set', [], /is a JSON array, but source.recordsPath is "items"/],
   ])('refuses a body with %s', (_what, body, message) => {
-    expect(() => parsePage(Buffer.from(JSON.stringify(body)), dataset, 'src')).toThrow(message);
+    expect(() => parsePage(Buffer.from(JSON.stringify(body)), dataset, new URL('https://api.example.com/x'))).toThrow(message);
   });
 });
 
@@ -102,10 +144,10 @@ describe('fetching pages (real local HTTPS server, faked Secrets Manager)', () =
       'page-3': { items: [] },
     }, 'token-1'));
     const src = source();
-    const pages = [await src.fetchPage(undefined), await src.fetchPage('page-2'), await src.fetchPage('page-3')];
+    const pages = [await src.fetchPage(undefined), await src.fetchPage({ cursor: 'page-2' }), await src.fetchPage({ cursor: 'page-3' })];
     expect(pages).toEqual([
-      { records: [{ n: 1 }, { n: 2 }], nextCursor: 'page-2' },
-      { records: [{ n: 3 }], nextCursor: 'page-3' },
+      { records: [{ n: 1 }, { n: 2 }], next: { cursor: 'page-2' } },
+      { records: [{ n: 3 }], next: { cursor: 'page-3' } },
       { records: [] },
     ]);
     expect(api.requests.map((r) => [r.path, r.query.get('region'), r.cursor, r.authorization])).toEqual([
@@ -116,28 +158,32 @@ describe('fetching pages (real local HTTPS server, faked Secrets Manager)', () =
     expect(secrets.reads(API_SECRET_ARN)).toBe(1); // cached between pages
   });
 
-  test('on HTTP 401 re-reads the rotated secret once and retries once', async () => {
+  test('on HTTP 401 gets a fresh token from the token endpoint with the secret\'s client credentials, and retries once', async () => {
     const src = source();
-    api.respond(pagedResponder({ '': { items: [{ n: 1 }] } }, 'token-1'));
-    await src.fetchPage(undefined); // fills the cache with token-1
-    secrets.set(API_SECRET_ARN, apiCredential('token-2')); // the rotation function replaced the token
-    api.respond(pagedResponder({ '': { items: [{ n: 2 }] } }, 'token-2'));
+    // The secret still holds token-1, which the source no longer accepts; it accepts what the endpoint issues.
+    api.respond((req, res, n) => (provider.issued.length > 0 && req.authorization === `Bearer ${provider.issued[0]}`
+      ? json(res, 200, { items: [{ n }] })
+      : json(res, 401, { message: 'expired' })));
 
     const page = await src.fetchPage(undefined);
 
     expect(page.records).toEqual([{ n: 2 }]);
-    expect(api.requests.map((r) => r.authorization)).toEqual(['Bearer token-1', 'Bearer token-2']);
-    expect(secrets.reads(API_SECRET_ARN)).toBe(2);
+    expect(provider.tokenRequests).toHaveLength(1);
+    expect(api.requests.map((r) => r.authorization)).toEqual(['Bearer token-1', `Bearer ${provider.issued[0]}`]);
     expect(waits).toEqual([]); // a 401 is not backed off
+    // The fresh token serves the next pages of the run without another request to the endpoint.
+    await src.fetchPage(undefined);
+    expect(provider.tokenRequests).toHaveLength(1);
   });
 
-  test('fails with HTTP_401 when the refreshed token is refused too', async () => {
+  test('fails with HTTP_401 when the fresh token is refused too, after exactly one token request', async () => {
     api.respond((_req, res) => json(res, 401, { message: 'no' }));
     const error = await failure(source().fetchPage(undefined));
     expect(error).toBeInstanceOf(SourceError);
     expect(error.code).toBe('HTTP_401');
-    expect(error.message).toMatch(/refused the bearer token \(HTTP 401\) again after the credential secret was re-read/);
+    expect(error.message).toMatch(/refused the bearer token \(HTTP 401\) again with a token fresh from the token endpoint/);
     expect(api.requests).toHaveLength(2);
+    expect(provider.tokenRequests).toHaveLength(1);
     expect(error.message).not.toContain('token-1');
   });
 
@@ -229,7 +275,7 @@ describe('fetching pages (real local HTTPS server, faked Secrets Manager)', () =
 
   test('never logs the token or the cursor', async () => {
     api.respond((req, res, n) => (n === 1 ? json(res, 503, {}) : pagedResponder({ 'secret-cursor': { items: [] } }, 'token-1')(req, res, n)));
-    await source().fetchPage('secret-cursor');
+    await source().fetchPage({ cursor: 'secret-cursor' });
     const text = JSON.stringify(logged);
     expect(logged.length).toBeGreaterThan(0);
     expect(text).not.toContain('token-1');

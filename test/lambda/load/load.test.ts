@@ -16,7 +16,8 @@ import type { ObjectLoadResult } from '../../../lambda/load/load';
 import { encodeNdjson, putNdjsonObject, sha256Hex } from '../../../lambda/shared/ndjson-object';
 import { LocalS3, startLocalS3 } from '../../helpers/local-s3';
 import { startTlsPostgres, TlsPostgres } from '../../helpers/postgres/tls-postgres';
-import { objectCreatedBody, sqsEvent, sqsRecord, TEST_EVENT_BODY } from '../../helpers/sqs';
+import { objectCreatedBody as s3NotificationBody, sqsEvent, sqsRecord, TEST_EVENT_BODY } from '../../helpers/sqs';
+import { objectCreatedBody } from './support/eventbridge';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/stage-recorders';
 import { selfSignedCertificate } from '../../helpers/tls';
 
@@ -153,6 +154,13 @@ describe('upserts', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(await rows('customer_orders', ['d-1'])).toHaveLength(1);
     expect(loadedObjects).toHaveLength(1);
+  });
+
+  test('a message queued before the move to EventBridge (an S3 notification) is still loaded', async () => {
+    const key = await putCurated('customer_orders', [order('d-2')]);
+    const response = await handler()(sqsEvent([sqsRecord(s3NotificationBody(CURATED, key), 'legacy')]));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await rows('customer_orders', ['d-2'])).toEqual([expect.objectContaining({ order_id: 'd-2', _source_object: key })]);
   });
 });
 

@@ -10,6 +10,7 @@ import { TableLayout, TableLayoutCache } from '../../../lambda/load/table';
 import { chunkRows, isRowDataError, refusalReason, upsertSql } from '../../../lambda/load/upsert';
 import { encodeNotificationKey } from '../../helpers/local-s3';
 import { objectCreatedBody, TEST_EVENT_BODY } from '../../helpers/sqs';
+import { objectCreatedBody as eventBridgeBody, objectCreatedEvent } from './support/eventbridge';
 
 const layout: TableLayout = {
   schema: 'pipeline',
@@ -33,6 +34,27 @@ describe('messages', () => {
       objects: [{ bucket: 'curated-internal', key: 'dataset=orders/dt=2024-05-01/0-1-2.jsonl.gz', eventName: 'ObjectCreated:Put' }],
       ignoredEvents: 1,
     });
+  });
+
+  test('an Object Created event from EventBridge gives its bucket, decoded key and version', () => {
+    const key = 'dataset=orders/dt=2024-05-01/0-1-2.jsonl.gz';
+    const event = objectCreatedEvent('curated-internal', key, { versionId: 'v-7' });
+    expect(event.detail.object.key).toBe('dataset%3Dorders/dt%3D2024-05-01/0-1-2.jsonl.gz');
+    expect(parseMessageBody(JSON.stringify(event))).toEqual({
+      kind: 'objects',
+      objects: [{ bucket: 'curated-internal', key, versionId: 'v-7', eventName: 'Object Created:PutObject' }],
+      ignoredEvents: 0,
+    });
+    // An unencoded key (no character that needs encoding) reads the same.
+    const plain = { ...event, detail: { ...event.detail, object: { ...event.detail.object, key } } };
+    expect(parseMessageBody(JSON.stringify(plain))).toMatchObject({ objects: [{ key }] });
+  });
+
+  test('other S3 events from EventBridge are counted, not loaded; a broken one is a format error', () => {
+    expect(parseMessageBody(eventBridgeBody('b', 'k', { detailType: 'Object Deleted' }))).toEqual({ kind: 'objects', objects: [], ignoredEvents: 1 });
+    const event = objectCreatedEvent('curated-internal', 'dataset=orders/dt=2024-05-01/0-1-2.jsonl.gz');
+    expect(() => parseMessageBody(JSON.stringify({ ...event, detail: { ...event.detail, object: {} } }))).toThrow(MessageFormatError);
+    expect(() => parseMessageBody(JSON.stringify({ ...event, 'detail-type': 7 }))).toThrow(MessageFormatError);
   });
 
   test('the S3 test event is recognised', () => {

@@ -29,3 +29,11 @@ test('faked Kafka API: Delete does nothing', async () => {
   await expect(createOnEvent(new KafkaClient({}))(event('Delete'))).resolves.toEqual({ PhysicalResourceId: 'brokers:old' });
   expect(kafka.calls()).toHaveLength(0);
 });
+
+test('faked Kafka API: the lookup passes the deadline signal to the SDK call', async () => {
+  const controller = new AbortController();
+  kafka.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerStringSaslIam: 'b-1.x:9098' });
+  const send = jest.fn(new KafkaClient({}).send.bind(new KafkaClient({})));
+  await createOnEvent({ send } as unknown as KafkaClient)(event('Create'), controller.signal);
+  expect(send.mock.calls[0]![1]).toEqual({ abortSignal: controller.signal });
+});

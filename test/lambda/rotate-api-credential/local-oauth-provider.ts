@@ -76,9 +76,23 @@ export class LocalOAuthProvider {
     this.tokenBehaviour = 'issue';
     this.probeBehaviour = 'verify-token';
     this.issued.length = 0;
+    this.expired.clear();
     this.tokenRequests.length = 0;
     this.probeRequests.length = 0;
     this.secureConnections = 0;
+  }
+
+  /** Tokens that have run out (a one-hour token between four-hourly rotations), as a source API would see them. */
+  readonly expired = new Set<string>();
+
+  expire(token: string): void {
+    this.expired.add(token);
+  }
+
+  /** Whether a source API trusting this provider accepts the Authorization header: a token it issued, not expired. */
+  accepts(authorization: string | undefined): boolean {
+    const token = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : undefined;
+    return token !== undefined && this.issued.includes(token) && !this.expired.has(token);
   }
 
   url(path: string): string {

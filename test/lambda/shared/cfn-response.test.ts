@@ -68,3 +68,42 @@ test('the certificate is verified and only HTTPS is used; an error status is an 
   status = 403;
   await expect(putResponse(url, '{}', { ca: cert.cert })).rejects.toThrow(/HTTP 403/);
 });
+
+describe('deadline before the Lambda timeout', () => {
+  const never = () => new Promise<never>(() => undefined);
+
+  test('work that never finishes is answered FAILED before the function would time out, naming what timed out', async () => {
+    let aborted: unknown;
+    const handler = withCloudFormationResponse((_event, signal) => {
+      signal.addEventListener('abort', () => (aborted = signal.reason));
+      return never();
+    }, { ca: cert.cert, answerMarginMs: 10_000, log: () => undefined });
+    const started = Date.now();
+    // 10.2 s left, 10 s kept for the answer: the work gets 200 ms.
+    await handler(event('Create'), { logStreamName: 'stream-1', getRemainingTimeInMillis: () => 10_200 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.body).toMatchObject({
+      Status: 'FAILED',
+      PhysicalResourceId: 'failed-req-1',
+      Reason: expect.stringMatching(/^Create of Thing \(Custom::Thing\) did not finish within 0 s, the Lambda time left .*abandoned \(log stream stream-1\)$/),
+    });
+    // The work is told to stop, so it releases its connections.
+    expect(aborted).toMatchObject({ name: 'CustomResourceTimeoutError' });
+  });
+
+  test('with less time left than the answer needs, the work is not started at all', async () => {
+    let started = false;
+    const handler = withCloudFormationResponse(async () => { started = true; return { PhysicalResourceId: 'x' }; },
+      { ca: cert.cert, log: () => undefined });
+    await handler(event('Update'), { getRemainingTimeInMillis: () => 14_000 });
+    expect(started).toBe(false);
+    expect(received[0]!.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'thing-1', Reason: expect.stringMatching(/^Update of Thing .*did not finish/) });
+  });
+
+  test('work that finishes in time answers SUCCESS and leaves no timer behind', async () => {
+    const handler = withCloudFormationResponse(async () => ({ PhysicalResourceId: 'thing-1' }), { ca: cert.cert, answerMarginMs: 1_000 });
+    await handler(event('Update'), { getRemainingTimeInMillis: () => 60_000 });
+    expect(received[0]!.body).toMatchObject({ Status: 'SUCCESS' });
+  });
+});

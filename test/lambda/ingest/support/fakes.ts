@@ -14,10 +14,12 @@ import { PutObjectCommand, PutObjectCommandInput, S3Client } from '@aws-sdk/clie
 import { GetSecretValueCommand, GetSecretValueCommandInput, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand, GetCommandInput, PutCommand, PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { Context } from 'aws-lambda';
 import type { Message, ProducerRecord, RecordMetadata } from 'kafkajs';
 import { DatasetConfig, loadDatasetsConfig, validateDatasetsConfig } from '../../../../lib/config/datasets';
 import type { RecordProducer } from '../../../../lambda/ingest/kafka';
 import { SecretCache } from '../../../../lambda/shared/secrets';
+import { FAKE_KEY_ARN } from '../../shared/field-handling/fake-kms';
 
 const credentials = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fake' };
 const region = 'eu-west-1';
@@ -251,11 +253,41 @@ export const TOKENIZATION_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:1111222
 export function apiCredential(accessToken: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     clientId: 'ingest-client',
-    clientSecret: 'client-secret-never-used-by-ingest',
+    clientSecret: 'ingest-client-secret',
     tokenUrl: 'https://auth.example.com/oauth2/token',
     accessToken,
     tokenType: 'Bearer',
     ...extra,
+  };
+}
+
+/** The ingest function's environment without its owned config (tests add ownedConfigEnvironment of their dataset). */
+export const INGEST_ENV: Readonly<Record<string, string>> = {
+  API_CREDENTIAL_SECRET_ARN: API_SECRET_ARN,
+  TOKENIZATION_KEY_SECRET_ARN: TOKENIZATION_SECRET_ARN,
+  DATA_KEY_ID: FAKE_KEY_ARN,
+  TOPIC: '{dataset}.clean',
+  BOOTSTRAP_BROKERS: 'b-1.msk.example.internal:9098,b-2.msk.example.internal:9098',
+  QUARANTINE_BUCKET: 'quarantine-bucket',
+  WATERMARK_TABLE: 'ingest-watermarks',
+  AWS_REGION: 'eu-west-1',
+};
+
+/** A Lambda context for one ingest invocation. */
+export function lambdaContext(requestId: string, remainingMs = 600_000): Context {
+  return {
+    awsRequestId: requestId,
+    functionName: 'ingest',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:ingest',
+    memoryLimitInMB: '512',
+    logGroupName: '/aws/lambda/ingest',
+    logStreamName: 'stream',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
   };
 }
 

@@ -38,8 +38,9 @@ export function pagedResponder(pages: Readonly<Record<string, unknown>>, token: 
 }
 
 export class LocalSourceApi {
-  static async start(): Promise<LocalSourceApi> {
-    const api = new LocalSourceApi(await selfSignedCertificate());
+  /** Pass one certificate to several local servers: a client trusts it once for all of them. */
+  static async start(certificate?: TestCertificate): Promise<LocalSourceApi> {
+    const api = new LocalSourceApi(certificate ?? await selfSignedCertificate());
     await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
     return api;
   }
