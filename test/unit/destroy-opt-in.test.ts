@@ -106,11 +106,10 @@ describe('`-c profile=prod -c destroyData=true` (the opt-in is ignored outside d
     expect(synth.status).toBe(0);
   });
 
-  // The load queue is made in load-stage.ts (STAGES workstream); drop the exception when its retention merges.
-  test('keeps every stateful resource, except the load queue its own workstream retains', () => {
+  test('keeps every stateful resource', () => {
     const stateful = statefulResources(synth.template);
     expect(stateful.length).toBeGreaterThan(40);
-    expect(stateful.filter((r) => !isRetained(r)).map((r) => r.path)).toEqual([expect.stringMatching(/^PipelineLoadQueue[0-9A-F]{8}$/)]);
+    expect(stateful.filter((r) => !isRetained(r)).map((r) => r.path)).toEqual([]);
   });
 
   test('keeps the locks and denies: deletion protection on and not acknowledged, COMPLIANCE vault lock, locked trail files, undeletable tokenization key', () => {

@@ -21,6 +21,7 @@ import { acknowledge } from '../../compliance/acknowledge';
 import { Profile } from '../../config';
 import { arnParts } from '../common/arn-parts';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
+import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { SecureDatabase } from '../database/secure-database';
@@ -97,6 +98,8 @@ export class LoadStage extends Construct {
       visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6),
       retentionPeriod: Duration.days(14),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      // Messages waiting here name objects not yet loaded: retained like the data they point to.
+      removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
     });
     tagClassification(this.queue, Classification.INTERNAL);
     this.ruleDeadLetterQueue = encryptedDeadLetterQueue(this, 'RuleDeadLetterQueue', {
