@@ -307,7 +307,7 @@ export class SecureNetwork extends Construct {
       }
     } else {
       Annotations.of(this).addWarningV2('secure-data-pipeline:network-no-custom-resources',
-        'No deploy-time network function: the default security group keeps its rules, and without s3PrefixListId isolated functions cannot reach S3. Pass keys and profile, and egress: true or s3PrefixListId.');
+        `No deploy-time network function, so the VPC's default security group keeps its rules${props.s3PrefixListId ? '' : ' and isolated functions have no route to S3'}: pass keys and profile${props.s3PrefixListId || props.egress ? '' : ', and egress: true or s3PrefixListId'}.`);
     }
   }
 
