@@ -62,7 +62,7 @@ export class DnsFirewall extends Construct {
       } else if (TOO_BROAD.some((pattern) => pattern.test(literal))) {
         problems.add('allowedDomains', `"${domain}" would let any AWS account's endpoints resolve (another account's API Gateway, bucket or function URL, reached through NAT)`,
           'list the exact service names, e.g. secretsmanager.<region>.amazonaws.com');
-      } else if (!NAME.test(literal)) {
+      } else if (!NAME.test(literal) || isIpLiteral(literal)) {
         problems.add('allowedDomains', `"${domain}" is not a lower-case host name or "*." followed by one`,
           'give host names only (no scheme, port, path or IP address), e.g. api.example.com');
       }
