@@ -243,7 +243,7 @@ export class SecurePipeline extends Construct {
 /** The host of every dataset's source URL and token URL, once each. */
 function sourceHosts(datasets: DatasetsConfig): string[] {
   const urls = datasets.datasets.flatMap((d) => [d.source.url, ...(d.source.auth ? [d.source.auth.tokenUrl] : [])]);
-  return [...new Set(urls.map((url) => new URL(url).hostname.toLowerCase()))];
+  return [...new Set(urls.map((url) => new URL(url).hostname))];
 }
 
 function pascalCase(name: string): string {
