@@ -3,15 +3,12 @@
  * and @aws-sdk/client-ec2 is not installed here yet (aws-sdk-client-mock needs the real client class), so the fake
  * implements the narrow Ec2Api the modules take; the CloudFormation answer goes to a real local HTTPS server.
  */
-import * as https from 'https';
-import { AddressInfo } from 'net';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { closeDefaultSecurityGroup } from '../../../lambda/network-custom-resource/default-security-group';
 import type { Ec2Api, IpPermission, RevokeOutput } from '../../../lambda/network-custom-resource/ec2-api';
 import { createOnEvent, LOOK_UP_S3_PREFIX_LIST, RESTRICT_DEFAULT_SECURITY_GROUP } from '../../../lambda/network-custom-resource/custom-resource';
 import { lookUpS3PrefixListId } from '../../../lambda/network-custom-resource/prefix-list';
 import { withCloudFormationResponse } from '../../../lambda/shared/cfn-response';
-import { selfSignedCertificate, TestCertificate } from '../../helpers/tls';
+import { customResourceEvent, ResponseServer, startResponseServer } from '../../helpers/cfn-response-server';
 
 const ACCOUNT = '111122223333';
 const GROUP = 'sg-0123456789abcdef0';
@@ -67,14 +64,8 @@ function key(p: IpPermission): string {
   return JSON.stringify(p);
 }
 
-function event(type: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>, responseUrl = 'https://unused.invalid/'): CloudFormationCustomResourceEvent {
-  return {
-    RequestType: type, ResponseURL: responseUrl, StackId: 'arn:aws:cloudformation:eu-west-1:111122223333:stack/s/1', RequestId: 'req-1',
-    LogicalResourceId: 'Thing', ResourceType: 'Custom::Thing', ServiceToken: 'arn:aws:lambda:eu-west-1:111122223333:function:f',
-    ResourceProperties: { ServiceToken: 'x', ...properties },
-    ...(type === 'Create' ? {} : { PhysicalResourceId: 'previous-id', OldResourceProperties: {} }),
-  } as CloudFormationCustomResourceEvent;
-}
+const event = (type: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>, responseUrl = 'https://unused.invalid/') =>
+  customResourceEvent(type, properties, responseUrl);
 
 const S3_EU_WEST_1: FakePrefixList = { PrefixListId: 'pl-6da54004', PrefixListName: 'com.amazonaws.eu-west-1.s3', OwnerId: 'AWS' };
 
@@ -135,36 +126,23 @@ describe('the custom resource (EC2 faked at the client boundary)', () => {
       .resolves.toEqual({ PhysicalResourceId: `default-security-group-closed:${GROUP}` });
     const before = ec2.calls.length;
     await expect(onEvent(event('Delete', { Action: RESTRICT_DEFAULT_SECURITY_GROUP, DefaultSecurityGroupId: GROUP, Account: ACCOUNT })))
-      .resolves.toEqual({ PhysicalResourceId: 'previous-id' });
-    await expect(onEvent(event('Delete', { Action: LOOK_UP_S3_PREFIX_LIST, Region: 'eu-west-1' }))).resolves.toEqual({ PhysicalResourceId: 'previous-id' });
+      .resolves.toEqual({ PhysicalResourceId: 'thing-1' });
+    await expect(onEvent(event('Delete', { Action: LOOK_UP_S3_PREFIX_LIST, Region: 'eu-west-1' }))).resolves.toEqual({ PhysicalResourceId: 'thing-1' });
     expect(ec2.calls.length).toBe(before);
     await expect(onEvent(event('Create', { Action: 'DeleteEverything' }))).rejects.toThrow(/Action must be/);
   });
 
   describe('answering CloudFormation through the pre-signed URL (a local HTTPS server)', () => {
-    let cert: TestCertificate;
-    let server: https.Server;
-    const received: Array<Record<string, unknown>> = [];
-    let url: string;
-
-    beforeAll(async () => {
-      cert = await selfSignedCertificate();
-      server = https.createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
-        let data = '';
-        req.on('data', (c) => (data += c));
-        req.on('end', () => { received.push(JSON.parse(data)); res.end(); });
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/cloudformation-custom-resource-response-euwest1?X-Amz-Signature=abc`;
-    });
-    afterAll(() => new Promise((r) => server.close(r)));
+    let server: ResponseServer;
+    beforeAll(async () => { server = await startResponseServer('/cloudformation-custom-resource-response-euwest1?X-Amz-Signature=abc'); });
+    afterAll(() => server.close());
 
     test('SUCCESS carries PrefixListId; a failed lookup is reported as FAILED, never left to time out', async () => {
-      const handler = withCloudFormationResponse(createOnEvent(new FakeEc2([S3_EU_WEST_1])), { ca: cert.cert, log: () => undefined });
-      await handler(event('Create', { Action: LOOK_UP_S3_PREFIX_LIST, Region: 'eu-west-1' }, url));
-      await handler(event('Create', { Action: LOOK_UP_S3_PREFIX_LIST, Region: 'us-east-2' }, url));
-      expect(received[0]).toMatchObject({ Status: 'SUCCESS', Data: { PrefixListId: 'pl-6da54004' } });
-      expect(received[1]).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/com\.amazonaws\.us-east-2\.s3/) });
+      const handler = withCloudFormationResponse(createOnEvent(new FakeEc2([S3_EU_WEST_1])), { ca: server.cert.cert, log: () => undefined });
+      await handler(event('Create', { Action: LOOK_UP_S3_PREFIX_LIST, Region: 'eu-west-1' }, server.url));
+      await handler(event('Create', { Action: LOOK_UP_S3_PREFIX_LIST, Region: 'us-east-2' }, server.url));
+      expect(server.received[0]!.body).toMatchObject({ Status: 'SUCCESS', Data: { PrefixListId: 'pl-6da54004' } });
+      expect(server.received[1]!.body).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/com\.amazonaws\.us-east-2\.s3/) });
     });
   });
 });
