@@ -20,6 +20,7 @@ import {
   SubnetType,
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
+import { CfnWaitConditionHandle } from 'aws-cdk-lib/aws-cloudformation';
 import { AnyPrincipal, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { IKey } from 'aws-cdk-lib/aws-kms';
 import { ILogGroup } from 'aws-cdk-lib/aws-logs';
@@ -147,6 +148,13 @@ export class SecureNetwork extends Construct {
   public readonly dynamoDbEndpoint?: GatewayVpcEndpoint;
   private readonly cidr?: string;
   private bucketStatementCount = 0;
+  /**
+   * No-op resources that stand for "the AWS APIs are reachable" and "S3 is reachable": each depends on the
+   * endpoints or groups (with their rules) behind it, and functions depend on these two only, instead of every
+   * function listing every endpoint and rule in its DependsOn (template size grows with the number of functions).
+   */
+  private readonly awsApisReady: CfnWaitConditionHandle;
+  private s3Ready?: CfnWaitConditionHandle;
 
   constructor(scope: Construct, id: string, props: SecureNetworkProps) {
     super(scope, id);
@@ -198,6 +206,7 @@ export class SecureNetwork extends Construct {
       ...(props.egressDomains ?? []).filter((host) => !isIpLiteral(host)),
     ];
 
+    this.awsApisReady = new CfnWaitConditionHandle(this, 'AwsApisReady');
     if (props.existingVpc) {
       this.vpc = props.existingVpc;
       this.dataSubnets = props.dataSubnets ?? { subnetGroupName: DATA_SUBNETS };
@@ -273,6 +282,7 @@ export class SecureNetwork extends Construct {
       interfaceEndpoints[name] = endpoint;
     }
     this.interfaceEndpoints = interfaceEndpoints;
+    this.awsApisReady.node.addDependency(...Object.values(interfaceEndpoints));
 
     const gatewaySubnets = [this.dataSubnets, this.computeSubnets, ...(this.egressSubnets ? [this.egressSubnets] : [])];
     this.s3Endpoint = vpc.addGatewayEndpoint('S3Endpoint', { service: GatewayVpcEndpointAwsService.S3, subnets: gatewaySubnets });
@@ -287,6 +297,7 @@ export class SecureNetwork extends Construct {
     }));
     this.dynamoDbEndpoint = vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: GatewayVpcEndpointAwsService.DYNAMODB, subnets: gatewaySubnets });
     this.dynamoDbEndpoint.addToPolicy(accountStatement(account, true));
+    this.awsApisReady.node.addDependency(this.s3Endpoint, this.dynamoDbEndpoint);
 
     this.dnsFirewall = new DnsFirewall(this, 'DnsFirewall', { vpc, allowedDomains: this.dnsFirewallDomains });
 
@@ -341,12 +352,7 @@ export class SecureNetwork extends Construct {
    * CloudFormation on its first run: the endpoints, and the client groups with their rules (separate resources).
    */
   public get awsApiDependencies(): IConstruct[] {
-    return [
-      ...Object.values(this.interfaceEndpoints),
-      ...[this.s3Endpoint, this.dynamoDbEndpoint].filter((e): e is GatewayVpcEndpoint => e !== undefined),
-      ...(this.endpointSecurityGroup ? [this.endpointSecurityGroup] : []),
-      ...this.clientSecurityGroups,
-    ];
+    return [this.awsApisReady, ...(this.s3Ready ? [this.s3Ready] : [])];
   }
 
   /** Limits the S3 gateway endpoint to the given buckets, for principals of this account; later calls add buckets. */
@@ -368,6 +374,7 @@ export class SecureNetwork extends Construct {
       tier: ISOLATED_TIER,
     });
     this.allowEndpointAccess(group);
+    this.awsApisReady.node.addDependency(group, this.endpointSecurityGroup!);
     return group;
   }
 
@@ -378,6 +385,8 @@ export class SecureNetwork extends Construct {
       tier: ISOLATED_TIER,
     });
     group.addEgressRule(Peer.prefixList(prefixListId), Port.tcp(443), 'HTTPS to S3 through the gateway endpoint');
+    this.s3Ready = new CfnWaitConditionHandle(this, 'S3Ready');
+    this.s3Ready.node.addDependency(group);
     return group;
   }
 
