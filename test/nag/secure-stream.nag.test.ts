@@ -16,7 +16,9 @@ function buildStreamStack(app: App, profileName: string): SecureStream {
   const profile = resolveProfile(profileName);
   const stack = new Stack(app, `Stream-${profileName}`);
   const keys = new DataKeys(stack, 'Keys');
-  const network = new SecureNetwork(stack, 'Network', { logKey: keys.audit, flowLogRetentionDays: profile.platformLogRetentionDays, azCount: profile.azCount });
+  const network = new SecureNetwork(stack, 'Network', {
+    logKey: keys.audit, flowLogRetentionDays: profile.platformLogRetentionDays, azCount: profile.azCount, keys, profile, s3PrefixListId: 'pl-6da54004',
+  });
   const stream = new SecureStream(stack, 'Stream', { network, keys, profile, datasets: loadDatasetsConfig(EXAMPLE_DATASETS) });
   const client = (id: string) => {
     const role = new ManagedPolicyRole(stack, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `${id} of the stream` });

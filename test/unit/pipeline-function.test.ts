@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Port, SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Classification } from '../../lib/classification';
 import { resolveProfile } from '../../lib/config';
 import { PipelineFunction, PipelineFunctionProps } from '../../lib/constructs/compute/pipeline-function';
@@ -11,9 +12,11 @@ import { testApp, testStack } from '../helpers/app';
 
 const ENTRY = 'lambda/rotate-api-credential/index.ts';
 
-function build(extra: Partial<PipelineFunctionProps> = {}, egress = false, stack: Stack = testStack()) {
+const PREFIX_LIST = 'pl-6da54004';
+
+function build(extra: Partial<PipelineFunctionProps> = {}, egress = false, stack: Stack = testStack(), s3PrefixListId: string | null = PREFIX_LIST) {
   const keys = new DataKeys(stack, 'Keys');
-  const network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, egress });
+  const network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, egress, ...(s3PrefixListId ? { s3PrefixListId } : {}) });
   const fn = new PipelineFunction(stack, 'Fn', {
     entry: ENTRY, classification: Classification.RESTRICTED, network, keys, profile: resolveProfile('dev'), ...extra,
   });
@@ -21,7 +24,7 @@ function build(extra: Partial<PipelineFunctionProps> = {}, egress = false, stack
 }
 
 describe('PipelineFunction', () => {
-  const { stack, keys, fn } = build({ environment: { TABLE_NAME: 'x', API_CREDENTIAL_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:a' } });
+  const { stack, keys, fn, network } = build({ environment: { TABLE_NAME: 'x', API_CREDENTIAL_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:a' } });
   const template = Template.fromStack(stack);
   const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
 
@@ -40,14 +43,51 @@ describe('PipelineFunction', () => {
     });
   });
 
-  test('in the isolated compute subnets with its own SG that only allows HTTPS out', () => {
+  test('in the isolated compute subnets: its own group has no egress; the shared groups reach the endpoints and S3 only', () => {
     const props = template.toJSON().Resources[id(fn.function)].Properties;
     expect(JSON.stringify(props.VpcConfig.SubnetIds)).toMatch(/compute/);
-    expect(props.VpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [id(fn.securityGroup), 'GroupId'] }]);
+    expect(props.VpcConfig.SecurityGroupIds).toEqual([fn.securityGroup, network.awsApiClientSecurityGroup!, network.s3ClientSecurityGroup!]
+      .map((g) => ({ 'Fn::GetAtt': [id(g), 'GroupId'] })));
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
-      GroupDescription: Match.stringLikeRegexp('^TestStack/Fn: HTTPS to endpoints; other ports only by grants'),
-      SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp', Description: Match.anyValue() }],
+      GroupDescription: Match.stringLikeRegexp('^TestStack/Fn: no egress of its own; other ports only by grants'),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 })],
+      Tags: Match.arrayWith([{ Key: 'secure-data-pipeline:network-tier', Value: 'isolated' }]),
     });
+    // Nothing in the template reaches the internet: no 0.0.0.0/0 or ::/0 in any rule.
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/"CidrIp(v6)?":"(0\.0\.0\.0\/0|::\/0)"/);
+    const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
+    expect(egress).toEqual(expect.arrayContaining([
+      expect.objectContaining({ GroupId: { 'Fn::GetAtt': [id(network.awsApiClientSecurityGroup!), 'GroupId'] }, FromPort: 443, ToPort: 443,
+        DestinationSecurityGroupId: { 'Fn::GetAtt': [id(network.endpointSecurityGroup!), 'GroupId'] } }),
+      expect.objectContaining({ GroupId: { 'Fn::GetAtt': [id(network.s3ClientSecurityGroup!), 'GroupId'] }, FromPort: 443, ToPort: 443,
+        DestinationPrefixListId: PREFIX_LIST }),
+    ]));
+    expect(egress).toHaveLength(2);
+  });
+
+  test('created after the shared groups\' rules and the endpoints, so a custom resource it backs can answer on its first run', () => {
+    const resources = template.toJSON().Resources;
+    const barriers: string[] = resources[id(fn.function)].DependsOn.filter((d: string) => resources[d].Type === 'AWS::CloudFormation::WaitConditionHandle');
+    expect(barriers).toHaveLength(2);
+    // Through two no-op resources, so DependsOn does not grow with every endpoint in every function.
+    const behind = barriers.flatMap((b) => resources[b].DependsOn as string[]);
+    for (const rule of Object.keys(template.findResources('AWS::EC2::SecurityGroupEgress'))) expect(behind).toContain(rule);
+    for (const rule of Object.keys(template.findResources('AWS::EC2::SecurityGroupIngress'))) expect(behind).toContain(rule);
+    for (const endpoint of Object.keys(template.findResources('AWS::EC2::VPCEndpoint'))) expect(behind).toContain(endpoint);
+  });
+
+  test('grants open ports on its own group only, never on the groups every function shares', () => {
+    const s = build().stack;
+    const f = s.node.findChild('Fn') as PipelineFunction;
+    const net = s.node.findChild('Net') as SecureNetwork;
+    const database = new SecurityGroup(s, 'Db', { vpc: net.vpc, allowAllOutbound: false });
+    database.connections.allowFrom(f, Port.tcp(5432));
+    const t = Template.fromStack(s);
+    const lid = (c: unknown) => s.getLogicalId((c as { node: { defaultChild: never } }).node.defaultChild);
+    const toDb = Object.values(t.findResources('AWS::EC2::SecurityGroupEgress')).filter((r) => r.Properties.FromPort === 5432);
+    expect(toDb.map((r) => r.Properties.GroupId)).toEqual([{ 'Fn::GetAtt': [lid(f.securityGroup), 'GroupId'] }]);
+    const intoDb = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).filter((r) => r.Properties.FromPort === 5432);
+    expect(intoDb.map((r) => r.Properties.SourceSecurityGroupId)).toEqual([{ 'Fn::GetAtt': [lid(f.securityGroup), 'GroupId'] }]);
   });
 
   test('explicit log group under the audit key with the classification retention; KMS dead-letter queue', () => {
@@ -79,11 +119,33 @@ describe('PipelineFunction', () => {
     Template.fromStack(s).resourcePropertiesCountIs('AWS::IAM::ManagedPolicy', { Description: Match.stringLikeRegexp('^VPC network interfaces') }, 1);
   });
 
-  test('internetAccess puts it in the egress tier', () => {
+  test('internetAccess puts it in the egress tier: 443 to anywhere (NAT, DNS firewall), tagged egress', () => {
     const built = build({ internetAccess: true }, true);
     const t = Template.fromStack(built.stack);
     const props = t.toJSON().Resources[built.stack.getLogicalId(built.fn.function.node.defaultChild as never)].Properties;
     expect(JSON.stringify(props.VpcConfig.SubnetIds)).toMatch(/egress/);
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^TestStack/Fn: HTTPS to the internet'),
+      SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: Match.anyValue() }],
+      Tags: Match.arrayWith([{ Key: 'secure-data-pipeline:network-tier', Value: 'egress' }]),
+    });
+  });
+
+  test('an isolated function needs S3 (data or its CloudFormation answer): refused when the network knows no prefix list, naming both fixes', () => {
+    expect(() => build({}, false, testStack(), null))
+      .toThrow(/network: knows no S3 prefix list[\s\S]*Fix: create SecureNetwork with egress: true plus keys and profile[\s\S]*or pass s3PrefixListId/);
+    // The egress tier reaches S3 through its own 443 rule and the gateway route.
+    expect(() => build({ internetAccess: true }, true, testStack(), null)).not.toThrow();
+  });
+
+  test('in an existing VPC without its endpoint group, refused: the function could reach no AWS API', () => {
+    const s = testStack();
+    const keys = new DataKeys(s, 'Keys');
+    const vpc = new Vpc(s, 'Mine', { maxAzs: 2, restrictDefaultSecurityGroup: false, subnetConfiguration: [
+      { name: 'data', subnetType: SubnetType.PRIVATE_ISOLATED }, { name: 'compute', subnetType: SubnetType.PRIVATE_ISOLATED }] });
+    const network = new SecureNetwork(s, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, existingVpc: vpc, s3PrefixListId: PREFIX_LIST });
+    expect(() => new PipelineFunction(s, 'Fn', { entry: ENTRY, classification: Classification.PUBLIC, network, keys, profile: resolveProfile('dev') }))
+      .toThrow(/network: has no interface-endpoint security group[\s\S]*Fix: pass existingEndpointSecurityGroup/);
   });
 
   test('refuses secret values in the environment, internet access without egress, and no concurrency', () => {

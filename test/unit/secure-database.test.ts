@@ -15,7 +15,7 @@ import { EXAMPLE_DATASETS, testStack } from '../helpers/app';
 function build(profileName = 'dev', extra: Partial<SecureDatabaseProps> = {}, context: Record<string, unknown> = {}) {
   const stack = testStack(context);
   const keys = new DataKeys(stack, 'Keys');
-  const network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90 });
+  const network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, s3PrefixListId: 'pl-6da54004' });
   const db = new SecureDatabase(stack, 'Database', { network, keys, profile: resolveProfile(profileName), ...extra });
   return { stack, keys, network, db };
 }
@@ -103,9 +103,10 @@ describe('SecureDatabase', () => {
       expect(r.Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 5433, ToPort: 5433, SourceSecurityGroupId: expect.anything() });
       expect(r.Properties.CidrIp).toBeUndefined();
     }
+    // Its rules are separate resources: the inline "disallow all" rule keeps CloudFormation from adding allow-all.
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('^Hosted rotation'),
-      SecurityGroupEgress: Match.absent(),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' })],
     });
     const rotationSgId = stack.getLogicalId(db.rotationSecurityGroup.node.defaultChild as never);
     const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress'))

@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { Vpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import { SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Classification } from '../../lib/classification';
 import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
@@ -27,11 +27,10 @@ describe('SecurePipeline (dev blueprint)', () => {
     expect(pipeline.functions.length).toBeGreaterThanOrEqual(7);
   });
 
-  test('every Lambda function of ours is a hardened PipelineFunction', () => {
-    const isCdkProvider = (k: string) => k.startsWith('CustomVpcRestrictDefaultSG');
-    const ours = Object.entries(resources).filter(([k, r]) => r.Type === 'AWS::Lambda::Function' && !isCdkProvider(k));
-    expect(ours.map(([k]) => k).sort()).toEqual(pipeline.functions.map((f) => id(f.function)).sort());
-    for (const [, fn] of ours) {
+  test('every Lambda function in the template is a hardened PipelineFunction (no CDK provider for the default security group)', () => {
+    const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.map(([k]) => k).sort()).toEqual(pipeline.functions.map((f) => id(f.function)).sort());
+    for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
@@ -42,8 +41,9 @@ describe('SecurePipeline (dev blueprint)', () => {
         DeadLetterConfig: { TargetArn: expect.anything() },
       });
     }
-    // The only other function is CDK's provider that strips the default security group.
-    expect(Object.keys(resources).filter(isCdkProvider).filter((k) => resources[k]!.Type === 'AWS::Lambda::Function')).toHaveLength(1);
+    // The default security group is still closed: by the network's own PipelineFunction.
+    expect(Object.values(resources).filter((r) => r.Type === 'Custom::VpcRestrictDefaultSG').map((r) => r.Properties.ServiceToken))
+      .toEqual([{ 'Fn::GetAtt': [id(pipeline.network.customResources!.function.function), 'Arn'] }]);
   });
 
   test('each dataset is ingested on its schedule with retries and a dead-letter queue, a marker naming it as input', () => {
@@ -196,18 +196,39 @@ test('bring your own VPC and keys', () => {
       { name: 'nat', subnetType: SubnetType.PUBLIC },
     ],
   });
+  const endpoints = new SecurityGroup(stack, 'MyEndpoints', { vpc, allowAllOutbound: false });
+  const byo = { existingVpc: vpc, existingEndpointSecurityGroup: endpoints, s3PrefixListId: 'pl-6da54004' };
   const datasets = loadDatasetsConfig(EXAMPLE_DATASETS);
   const bare = new Vpc(stack, 'Bare', { maxAzs: 2, subnetConfiguration: [
     { name: 'data', subnetType: SubnetType.PRIVATE_ISOLATED }, { name: 'compute', subnetType: SubnetType.PRIVATE_ISOLATED },
   ] });
   // An existing VPC without an egress tier cannot host the ingest stages: refused with the fix.
-  expect(() => new SecurePipeline(stack, 'P0', { profile: resolveProfile('dev'), datasets, existingVpc: bare }))
+  expect(() => new SecurePipeline(stack, 'P0', { profile: resolveProfile('dev'), datasets, ...byo, existingVpc: bare }))
     .toThrow(/internetAccess: the network has no egress tier/);
+  // Without its endpoint group and the S3 prefix list, the functions could reach no AWS API and no S3: refused.
+  expect(() => new SecurePipeline(stack, 'P1', { profile: resolveProfile('dev'), datasets, existingVpc: vpc }))
+    .toThrow(/network: has no interface-endpoint security group[\s\S]*Fix: pass existingEndpointSecurityGroup/);
+  // (In a stack of its own: this refusal comes after the database exists, and the stack is not synthesized.)
+  const other = testStack();
+  const otherVpc = new Vpc(other, 'Mine', { maxAzs: 2, subnetConfiguration: [
+    { name: 'data', subnetType: SubnetType.PRIVATE_ISOLATED }, { name: 'compute', subnetType: SubnetType.PRIVATE_ISOLATED },
+    { name: 'egress', subnetType: SubnetType.PRIVATE_WITH_EGRESS }, { name: 'nat', subnetType: SubnetType.PUBLIC },
+  ] });
+  const otherEndpoints = new SecurityGroup(other, 'MyEndpoints', { vpc: otherVpc });
+  expect(() => new SecurePipeline(other, 'P2', { profile: resolveProfile('dev'), datasets, existingVpc: otherVpc, existingEndpointSecurityGroup: otherEndpoints }))
+    .toThrow(/network: knows no S3 prefix list[\s\S]*or pass s3PrefixListId/);
   const key = new Key(stack, 'MyRestrictedKey', { enableKeyRotation: true });
-  const pipeline = new SecurePipeline(stack, 'P', { profile: resolveProfile('dev'), datasets, existingVpc: vpc, existingKeys: { restricted: key } });
+  const pipeline = new SecurePipeline(stack, 'P', { profile: resolveProfile('dev'), datasets, ...byo, existingKeys: { restricted: key } });
   expect(pipeline.network.vpc).toBe(vpc);
   expect(pipeline.keys.restricted).toBe(key);
   const t = Template.fromStack(stack);
   t.resourceCountIs('AWS::EC2::VPC', 2); // only the two brought here
+  t.resourceCountIs('AWS::EC2::VPCEndpoint', 0); // the VPC's endpoints stay its own
   t.hasResourceProperties('AWS::RDS::DBInstance', { KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as never), 'Arn'] } });
+  // Its endpoints admit the pipeline's shared client group; its default group is left alone (no network function).
+  t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+    GroupId: { 'Fn::GetAtt': [stack.getLogicalId(endpoints.node.defaultChild as never), 'GroupId'] },
+    SourceSecurityGroupId: { 'Fn::GetAtt': [stack.getLogicalId(pipeline.network.awsApiClientSecurityGroup!.node.defaultChild as never), 'GroupId'] },
+  });
+  expect(pipeline.network.customResources).toBeUndefined();
 });

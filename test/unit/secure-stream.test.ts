@@ -34,7 +34,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 function build(profile: Profile = resolveProfile('dev'), extra: Partial<SecureStreamProps> = {}, context: Record<string, unknown> = {}) {
   const stack = testStack(context);
   const keys = new DataKeys(stack, 'Keys');
-  const network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90 });
+  const network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, s3PrefixListId: 'pl-6da54004' });
   const stream = new SecureStream(stack, 'Stream', { network, keys, profile, datasets: DATASETS, ...extra });
   return { stack, keys, network, stream };
 }

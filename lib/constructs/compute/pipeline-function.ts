@@ -11,6 +11,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
+import { EGRESS_TIER } from '../../compliance/markers';
 import { secretLikeVariables } from '../../compliance/rules/no-secret-in-lambda-environment';
 import { Profile } from '../../config';
 import { ProblemCollector } from '../../errors';
@@ -18,8 +19,9 @@ import { arnParts } from '../common/arn-parts';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
+import { ISOLATED_TIER, tieredSecurityGroup } from '../common/security-group';
 import { DataKeys } from '../keys/data-keys';
-import { SecureNetwork } from '../network/secure-network';
+import type { SecureNetwork } from '../network/secure-network';
 
 /** The newest Node.js LTS the Lambda service offers. */
 export const PIPELINE_RUNTIME = Runtime.NODEJS_24_X;
@@ -37,7 +39,10 @@ export interface PipelineFunctionProps {
   readonly network: SecureNetwork;
   readonly keys: DataKeys;
   readonly profile: Profile;
-  /** Run in the egress tier to call the internet (the network must have one). @default false: isolated compute tier */
+  /**
+   * Run in the egress tier to call the internet on 443 (the network must have one; its DNS firewall decides which
+   * names resolve). @default false: isolated compute tier, reaching only the interface endpoints and S3
+   */
   readonly internetAccess?: boolean;
   /** Environment: references only (ARNs, names), never secret values. @default none */
   readonly environment?: Readonly<Record<string, string>>;
@@ -57,7 +62,9 @@ export interface PipelineFunctionProps {
 
 /**
  * A NodejsFunction bundled locally by esbuild (never Docker): latest Node LTS on arm64, minified with source maps,
- * AWS SDK v3 from the runtime; its own security group (HTTPS out only, other ports opened by grants); an explicit
+ * AWS SDK v3 from the runtime; its own security group (no egress in the isolated tier, HTTPS to anywhere in the egress
+ * tier, other ports opened by grants) plus the network's shared client groups (HTTPS to the interface endpoints and
+ * to S3); an explicit
  * log group under the audit key with the classification's retention; environment encrypted with the
  * classification's key; X-Ray; reserved concurrency; an encrypted dead-letter queue for asynchronous invocations;
  * and a role whose grants land in a customer-managed policy.
@@ -65,11 +72,13 @@ export interface PipelineFunctionProps {
 export class PipelineFunction extends Construct implements IGrantable, IConnectable {
   public readonly function: NodejsFunction;
   public readonly role: ManagedPolicyRole;
+  /** The function's own group: what grants open (database, brokers) lands here, never on the shared groups. */
   public readonly securityGroup: SecurityGroup;
   public readonly logGroup: ILogGroup;
   /** Failed asynchronous invocations: one queue per classification in the stack, under that classification's key. */
   public readonly deadLetterQueue: Queue;
   public readonly classification: Classification;
+  private readonly ownConnections: Connections;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
@@ -83,6 +92,15 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
     if (props.internetAccess && !props.network.egressSubnets) {
       problems.add('internetAccess', 'the network has no egress tier', 'create SecureNetwork with egress: true');
     }
+    if (!props.network.awsApiClientSecurityGroup) {
+      problems.add('network', 'has no interface-endpoint security group, so the function could reach no AWS API',
+        'pass existingEndpointSecurityGroup (the group of your VPC\'s interface endpoints) to SecureNetwork with existingVpc');
+    }
+    if (!props.internetAccess && !props.network.s3ClientSecurityGroup) {
+      // Every isolated function touches S3: data, or the pre-signed URL a custom resource answers CloudFormation through.
+      problems.add('network', 'knows no S3 prefix list, so an isolated-tier function could not reach S3 (nor answer CloudFormation)',
+        'create SecureNetwork with egress: true plus keys and profile (it looks the list up at deploy time), or pass s3PrefixListId (aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3)');
+    }
     const concurrency = props.reservedConcurrency ?? props.profile.functionConcurrency;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       problems.add('reservedConcurrency', `${concurrency}`, 'reserve at least 1 so the function cannot starve or flood its neighbours');
@@ -92,14 +110,16 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
     const { network, keys } = props;
     this.classification = props.classification;
     const dataKey = keys.keyFor(props.classification);
-    this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+    this.securityGroup = tieredSecurityGroup(this, 'SecurityGroup', {
       vpc: network.vpc,
-      description: `${this.node.path}: HTTPS to endpoints${props.internetAccess ? ' and the internet' : ''}; other ports only by grants`,
-      allowAllOutbound: false,
+      description: `${this.node.path}: ${props.internetAccess ? 'HTTPS to the internet (NAT, DNS firewall)' : 'no egress of its own'}; other ports only by grants`,
+      tier: props.internetAccess ? EGRESS_TIER : ISOLATED_TIER,
     });
-    // Isolated subnets route only to the VPC and the gateway endpoints, so 443 reaches AWS APIs and nothing else;
-    // in the egress tier it also reaches the source APIs through NAT.
-    this.securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to AWS endpoints');
+    if (props.internetAccess) {
+      // The egress tier routes 0.0.0.0/0 through NAT; S3 and DynamoDB go through their gateway endpoints' routes.
+      this.securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to the source APIs the DNS firewall resolves');
+    }
+    this.ownConnections = new Connections({ securityGroups: [this.securityGroup] });
     this.logGroup = encryptedLogGroup(this, 'LogGroup', { key: keys.audit, retentionDays: policyFor(props.classification).logRetentionDays });
     this.role = new ManagedPolicyRole(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -136,7 +156,7 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
       },
       vpc: network.vpc,
       vpcSubnets: props.internetAccess ? network.egressSubnets : network.computeSubnets,
-      securityGroups: [this.securityGroup],
+      securityGroups: [this.securityGroup, ...network.clientSecurityGroups],
       role: this.role,
       logGroup: this.logGroup,
       environment: {
@@ -151,6 +171,9 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
       deadLetterQueue: this.deadLetterQueue,
       description: props.description ?? `secure-data-pipeline ${id}`,
     });
+    // Rules of the shared groups and the endpoints are separate resources: the function (and any custom resource it
+    // backs) waits for them, or its first run could not reach an AWS API or answer CloudFormation.
+    this.function.node.addDependency(...network.awsApiDependencies);
     // Tracing through the L1: the L2 would add a wildcard X-Ray statement to every role; basePolicy holds it once.
     (this.function.node.defaultChild as CfnFunction).tracingConfig = { mode: 'Active' };
   }
@@ -159,8 +182,9 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
     return this.role;
   }
 
+  /** The function's own group only: a grant must not open a port to every function carrying the shared groups. */
   public get connections(): Connections {
-    return this.function.connections;
+    return this.ownConnections;
   }
 
   public get functionArn(): string {

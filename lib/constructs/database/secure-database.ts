@@ -26,6 +26,7 @@ import { customResourceServiceTimeout } from '../common/custom-resource';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { applyProfileToRemoval, dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
+import { DATA_TIER, ISOLATED_TIER, tieredSecurityGroup } from '../common/security-group';
 import { tagClassification } from '../common/tags';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
@@ -142,10 +143,10 @@ export class SecureDatabase extends Construct {
     const removalPolicy = dataRemovalPolicy(this, undefined, 'removalPolicy');
     const identifier = `${Stack.of(this).stackName}-${id}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').slice(0, 63);
 
-    this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+    this.securityGroup = tieredSecurityGroup(this, 'SecurityGroup', {
       vpc: network.vpc,
       description: `PostgreSQL ${this.node.path}: no ingress except from granted security groups`,
-      allowAllOutbound: false,
+      tier: DATA_TIER,
     });
     const engine = DatabaseInstanceEngine.postgres({ version: PostgresEngineVersion.VER_18 });
     const parameterGroup = new ParameterGroup(this, 'Parameters', {
@@ -209,16 +210,15 @@ export class SecureDatabase extends Construct {
     tagClassification(this.instance, Classification.RESTRICTED);
     tagClassification(this.secret, Classification.RESTRICTED);
 
-    this.rotationSecurityGroup = new SecurityGroup(this, 'RotationSecurityGroup', {
+    this.rotationSecurityGroup = tieredSecurityGroup(this, 'RotationSecurityGroup', {
       vpc: network.vpc,
       description: `Hosted rotation of ${this.node.path}: reaches the database and the Secrets Manager endpoint only`,
-      allowAllOutbound: false,
+      tier: ISOLATED_TIER,
     });
     this.securityGroup.addIngressRule(this.rotationSecurityGroup, Port.tcp(this.port), 'Master password rotation');
     this.rotationSecurityGroup.addEgressRule(this.securityGroup, Port.tcp(this.port), 'To the database');
-    if (network.endpointSecurityGroup) {
-      this.rotationSecurityGroup.addEgressRule(network.endpointSecurityGroup, Port.tcp(443), 'To the Secrets Manager and KMS endpoints');
-    }
+    // The endpoints admit the rotation's group by name (never the VPC CIDR): Secrets Manager (and KMS through it).
+    network.allowEndpointAccess(this.rotationSecurityGroup);
     this.secret.addRotationSchedule('Rotation', {
       automaticallyAfter: Duration.days(rotationDays),
       hostedRotation: HostedRotation.postgreSqlSingleUser({

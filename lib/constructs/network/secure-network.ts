@@ -1,13 +1,16 @@
-/** The VPC: isolated tiers for data and compute, optional egress, flow logs, endpoints. No public ingress. */
-import { Aws, Token } from 'aws-cdk-lib';
+/** The VPC: isolated tiers for data and compute, optional egress, flow logs, endpoints, DNS firewall. No public ingress. */
+import { Annotations, Token } from 'aws-cdk-lib';
 import {
   CfnFlowLog,
   CfnRoute,
   GatewayVpcEndpoint,
   GatewayVpcEndpointAwsService,
+  IConnectable,
   InterfaceVpcEndpoint,
   InterfaceVpcEndpointAwsService,
   IpAddresses,
+  ISecurityGroup,
+  ISubnet,
   IVpc,
   Peer,
   Port,
@@ -17,45 +20,64 @@ import {
   SubnetType,
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
+import { CfnWaitConditionHandle } from 'aws-cdk-lib/aws-cloudformation';
 import { AnyPrincipal, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { IKey } from 'aws-cdk-lib/aws-kms';
 import { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { acknowledge } from '../../compliance/acknowledge';
-import { ProblemCollector } from '../../errors';
+import { Profile } from '../../config';
+import { ConfigurationError, ProblemCollector } from '../../errors';
+import { arnParts } from '../common/arn-parts';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
-import { arnParts } from '../common/arn-parts';
+import { ENDPOINT_TIER, ISOLATED_TIER, tieredSecurityGroup } from '../common/security-group';
+import { DataKeys } from '../keys/data-keys';
+import { accountStatement, additionalInterfaceEndpoint, defaultInterfaceEndpoints, InterfaceEndpointSpec } from './aws-endpoints';
+import { networkOf, parseCidr, smallestPrefixFor, TierSize } from './cidr-plan';
+import { DnsFirewall, isIpLiteral } from './dns-firewall';
+import { NetworkCustomResources, regionWithoutDashes } from './network-custom-resources';
 
 export const DATA_SUBNETS = 'data';
 export const COMPUTE_SUBNETS = 'compute';
 export const EGRESS_SUBNETS = 'egress';
 const NAT_SUBNETS = 'nat';
 
-/** The interface endpoints every pipeline needs to reach AWS APIs without internet access. */
-export const DEFAULT_INTERFACE_ENDPOINTS: Readonly<Record<string, InterfaceVpcEndpointAwsService>> = {
-  SecretsManager: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-  Kms: InterfaceVpcEndpointAwsService.KMS,
-  Logs: InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-  Sts: InterfaceVpcEndpointAwsService.STS,
-  Sqs: InterfaceVpcEndpointAwsService.SQS,
-  Sns: InterfaceVpcEndpointAwsService.SNS,
-  Lambda: InterfaceVpcEndpointAwsService.LAMBDA,
-  XRay: InterfaceVpcEndpointAwsService.XRAY,
-  Monitoring: InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
-  // The MSK control plane: deploy-time lookup of the cluster's bootstrap brokers.
-  Kafka: InterfaceVpcEndpointAwsService.KAFKA,
-};
+/** Subnet size of each tier, per availability zone. */
+export const TIER_MASKS = { data: 24, compute: 22, egress: 22, nat: 28 } as const;
+
+/** The tiers of a new VPC in the order CDK allocates them. */
+export function tierLayout(egress: boolean): TierSize[] {
+  return [
+    { name: DATA_SUBNETS, mask: TIER_MASKS.data },
+    { name: COMPUTE_SUBNETS, mask: TIER_MASKS.compute },
+    ...(egress ? [{ name: EGRESS_SUBNETS, mask: TIER_MASKS.egress }, { name: NAT_SUBNETS, mask: TIER_MASKS.nat }] : []),
+  ];
+}
+
+/** The largest VPC AWS allows. */
+const LARGEST_VPC_PREFIX = 16;
+const PREFIX_LIST_ID = /^pl-[0-9a-f]{8,17}$/;
 
 export interface SecureNetworkProps {
   /** Encrypts the flow log group (DataKeys.audit). */
   readonly logKey: IKey;
   /** Flow log retention in days (a value CloudWatch Logs accepts). */
   readonly flowLogRetentionDays: number;
+  /**
+   * Keys and profile of the network's deploy-time function (S3 prefix-list lookup, closing the default security
+   * group). Without both, the network has no such function: the default security group keeps its rules (the packs
+   * report it) and, without `s3PrefixListId`, isolated functions cannot reach S3. @default no deploy-time function
+   */
+  readonly keys?: DataKeys;
+  readonly profile?: Profile;
   /** Availability zones. @default 2 */
   readonly azCount?: number;
-  /** VPC CIDR. @default '10.40.0.0/16' */
+  /**
+   * VPC CIDR: a literal network address, large enough for the tiers (data /24, compute /22, egress /22 and nat /28
+   * per zone). @default '10.40.0.0/16'
+   */
   readonly cidr?: string;
   /**
    * Create an egress tier (private subnets routed through NAT) for functions that call the internet.
@@ -65,17 +87,35 @@ export interface SecureNetworkProps {
   /** NAT gateways when `egress` is on. @default 1 */
   readonly natGateways?: number;
   /**
-   * A VPC you manage. It must have isolated subnet groups named `data` and `compute` (or pass the selections);
-   * its flow logs and endpoints stay yours: none are added. @default a new VPC
+   * Host names the egress-tier functions call (the datasets' source and token URLs). With the AWS names the
+   * pipeline needs, they are the only names the VPC's DNS firewall lets resolve. @default none
+   */
+  readonly egressDomains?: readonly string[];
+  /**
+   * The region's AWS-managed S3 prefix list (`aws ec2 describe-managed-prefix-lists --filters
+   * Name=prefix-list-name,Values=com.amazonaws.<region>.s3`). Isolated functions reach S3 through the gateway endpoint
+   * with 443 to this list. @default looked up at deploy time when the network has an egress tier, keys and profile
+   */
+  readonly s3PrefixListId?: string;
+  /**
+   * A VPC you manage. It must have private subnet groups named `data` and `compute` (or pass the selections); its
+   * flow logs, endpoints, DNS firewall and default security group stay yours: none are added or changed.
+   * @default a new VPC
    */
   readonly existingVpc?: IVpc;
-  /** With `existingVpc`: its subnets for data stores. @default subnet group `data` */
+  /** With `existingVpc`: its subnets for data stores (private, no route to an internet gateway). @default subnet group `data` */
   readonly dataSubnets?: SubnetSelection;
-  /** With `existingVpc`: its subnets for functions. @default subnet group `compute` */
+  /** With `existingVpc`: its subnets for functions (private). @default subnet group `compute` */
   readonly computeSubnets?: SubnetSelection;
-  /** With `existingVpc`: its subnets routed to the internet through NAT. @default subnet group `egress`, when it has one */
+  /** With `existingVpc`: its private subnets routed to the internet through NAT. @default subnet group `egress`, when it has one */
   readonly egressSubnets?: SubnetSelection;
-  /** Interface endpoints beyond the defaults, by construct id. @default none */
+  /**
+   * With `existingVpc`: the security group of its interface endpoints (Secrets Manager, KMS, STS, ...). The network
+   * admits its functions to it on 443; without it, functions in the VPC are refused (they could reach no AWS API).
+   * @default none
+   */
+  readonly existingEndpointSecurityGroup?: ISecurityGroup;
+  /** Interface endpoints beyond the defaults, by construct id (each gets the account-scoped endpoint policy). @default none */
   readonly additionalInterfaceEndpoints?: Readonly<Record<string, InterfaceVpcEndpointAwsService>>;
 }
 
@@ -85,13 +125,36 @@ export class SecureNetwork extends Construct {
   public readonly computeSubnets: SubnetSelection;
   /** Subnets with a route to the internet through NAT; undefined when no egress tier exists. */
   public readonly egressSubnets?: SubnetSelection;
-  /** Security group of the interface endpoints (443 from inside the VPC only); undefined for an existing VPC. */
-  public readonly endpointSecurityGroup?: SecurityGroup;
+  /**
+   * Security group of the interface endpoints: 443 in from the groups given endpoint access (the shared API-client
+   * group, rotation, MSK pollers), nothing else. Undefined for an existing VPC without `existingEndpointSecurityGroup`.
+   */
+  public readonly endpointSecurityGroup?: ISecurityGroup;
+  /** Carried by every PipelineFunction: 443 to the interface endpoints, which admit it. */
+  public readonly awsApiClientSecurityGroup?: SecurityGroup;
+  /** Carried by every PipelineFunction once the S3 prefix list is known: 443 to S3 (gateway endpoint) only. */
+  public readonly s3ClientSecurityGroup?: SecurityGroup;
+  /** The region's S3 prefix list: the prop, the deploy-time lookup, or undefined. */
+  public readonly s3PrefixListId?: string;
+  public readonly interfaceEndpoints: Readonly<Record<string, InterfaceVpcEndpoint>>;
+  /** Undefined for an existing VPC. */
+  public readonly dnsFirewall?: DnsFirewall;
+  /** The names the VPC's DNS firewall lets resolve; for an existing VPC, what to give your own `DnsFirewall`. */
+  public readonly dnsFirewallDomains: readonly string[];
+  /** The deploy-time function and its custom resources; undefined when the network has none (see `keys`). */
+  public readonly customResources?: NetworkCustomResources;
   public readonly flowLogGroup?: ILogGroup;
   public readonly s3Endpoint?: GatewayVpcEndpoint;
   public readonly dynamoDbEndpoint?: GatewayVpcEndpoint;
   private readonly cidr?: string;
   private bucketStatementCount = 0;
+  /**
+   * No-op resources that stand for "the AWS APIs are reachable" and "S3 is reachable": each depends on the
+   * endpoints or groups (with their rules) behind it, and functions depend on these two only, instead of every
+   * function listing every endpoint and rule in its DependsOn (template size grows with the number of functions).
+   */
+  private readonly awsApisReady: CfnWaitConditionHandle;
+  private s3Ready?: CfnWaitConditionHandle;
 
   constructor(scope: Construct, id: string, props: SecureNetworkProps) {
     super(scope, id);
@@ -104,42 +167,73 @@ export class SecureNetwork extends Construct {
     if (props.egress && (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > azCount)) {
       problems.add('natGateways', `${natGateways} NAT gateways for ${azCount} zones`, `use 1 to ${azCount}`);
     }
+    if ((props.keys === undefined) !== (props.profile === undefined)) {
+      problems.add(props.keys ? 'profile' : 'keys', 'is missing while its pair is set', 'pass both keys and profile (they run the network\'s deploy-time function), or neither');
+    }
+    if (props.s3PrefixListId !== undefined && !Token.isUnresolved(props.s3PrefixListId) && !PREFIX_LIST_ID.test(props.s3PrefixListId)) {
+      problems.add('s3PrefixListId', `"${props.s3PrefixListId}" is not a prefix list id`, 'pass the pl-… id of com.amazonaws.<region>.s3 from aws ec2 describe-managed-prefix-lists');
+    }
     if (props.existingVpc) {
       for (const p of ['cidr', 'egress', 'natGateways', 'azCount', 'additionalInterfaceEndpoints'] as const) {
         if (props[p] !== undefined) {
           problems.add(p, 'is set together with existingVpc, which it cannot change', `remove ${p} or create the VPC here`);
         }
       }
+      checkExistingSubnets(props.existingVpc, props, problems);
     } else {
-      if (props.dataSubnets || props.computeSubnets || props.egressSubnets) {
-        problems.add('dataSubnets/computeSubnets/egressSubnets', 'only apply to existingVpc', 'remove them; the new VPC names its own tiers');
+      for (const p of ['dataSubnets', 'computeSubnets', 'egressSubnets', 'existingEndpointSecurityGroup'] as const) {
+        if (props[p] !== undefined) problems.add(p, 'only applies to existingVpc', 'remove it; the new VPC has its own tiers and endpoints');
       }
-      const cidr = props.cidr ?? '10.40.0.0/16';
-      const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-      if (Token.isUnresolved(cidr) || !m || Number(m[5]) < 16 || Number(m[5]) > 20 || m.slice(1, 5).some((o) => Number(o) > 255)) {
-        problems.add('cidr', `"${cidr}" is not a literal IPv4 CIDR of size /16 to /20`, 'pass a literal such as "10.40.0.0/16"');
-      }
+      checkCidr(props.cidr ?? '10.40.0.0/16', azCount, props.egress === true, problems);
     }
     problems.throwIfAny();
 
+    const { region, account, partition } = arnParts(this);
+    const endpointSpecs: Record<string, InterfaceEndpointSpec> = { ...defaultInterfaceEndpoints(region) };
+    for (const [name, service] of Object.entries(props.additionalInterfaceEndpoints ?? {})) {
+      endpointSpecs[name] = additionalInterfaceEndpoint(service, region);
+    }
+    const responseBucket = cloudFormationResponseBucket(this);
+    this.dnsFirewallDomains = [
+      ...Object.values(endpointSpecs).map((spec) => spec.privateDnsName),
+      // S3 and DynamoDB through their gateway endpoints, whose policies admit this account's buckets and tables only.
+      `s3.${region}.amazonaws.com`, `*.s3.${region}.amazonaws.com`, `dynamodb.${region}.amazonaws.com`,
+      // CloudFormation's pre-signed response URLs use any of these forms of the regional response bucket.
+      `${responseBucket}.s3.amazonaws.com`, `${responseBucket}.s3-${region}.amazonaws.com`, `${responseBucket}.s3.${region}.amazonaws.com`,
+      // The data stores' own names: MSK brokers and RDS instances. Security groups admit only our cluster and
+      // instance on their ports, and egress-tier functions may leave on 443 only, which neither service listens on.
+      `*.kafka.${region}.amazonaws.com`, `*.${region}.rds.amazonaws.com`,
+      ...(props.egressDomains ?? []).filter((host) => !isIpLiteral(host)),
+    ];
+
+    this.awsApisReady = new CfnWaitConditionHandle(this, 'AwsApisReady');
     if (props.existingVpc) {
       this.vpc = props.existingVpc;
       this.dataSubnets = props.dataSubnets ?? { subnetGroupName: DATA_SUBNETS };
       this.computeSubnets = props.computeSubnets ?? { subnetGroupName: COMPUTE_SUBNETS };
       const egress = props.egressSubnets ?? { subnetGroupName: EGRESS_SUBNETS };
       if (props.egressSubnets || hasSubnets(props.existingVpc, egress)) this.egressSubnets = egress;
+      this.interfaceEndpoints = {};
+      if (props.existingEndpointSecurityGroup) {
+        this.endpointSecurityGroup = props.existingEndpointSecurityGroup;
+        this.awsApiClientSecurityGroup = this.addAwsApiClientGroup();
+      }
+      if (props.s3PrefixListId) {
+        this.s3PrefixListId = props.s3PrefixListId;
+        this.s3ClientSecurityGroup = this.addS3ClientGroup(props.s3PrefixListId);
+      }
       return;
     }
 
     this.cidr = props.cidr ?? '10.40.0.0/16';
     const tiers: SubnetConfiguration[] = [
-      { name: DATA_SUBNETS, subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
-      { name: COMPUTE_SUBNETS, subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 22 },
+      { name: DATA_SUBNETS, subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: TIER_MASKS.data },
+      { name: COMPUTE_SUBNETS, subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: TIER_MASKS.compute },
     ];
     if (props.egress) {
       tiers.push(
-        { name: EGRESS_SUBNETS, subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-        { name: NAT_SUBNETS, subnetType: SubnetType.PUBLIC, cidrMask: 28, mapPublicIpOnLaunch: false },
+        { name: EGRESS_SUBNETS, subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: TIER_MASKS.egress },
+        { name: NAT_SUBNETS, subnetType: SubnetType.PUBLIC, cidrMask: TIER_MASKS.nat, mapPublicIpOnLaunch: false },
       );
     }
     const vpc = new Vpc(this, 'Vpc', {
@@ -147,7 +241,8 @@ export class SecureNetwork extends Construct {
       maxAzs: azCount,
       natGateways: props.egress ? natGateways : 0,
       subnetConfiguration: tiers,
-      restrictDefaultSecurityGroup: true,
+      // CDK's helper is an unhardened function outside the VPC; NetworkCustomResources closes the group instead.
+      restrictDefaultSecurityGroup: false,
       createInternetGateway: props.egress === true,
     });
     this.vpc = vpc;
@@ -165,27 +260,66 @@ export class SecureNetwork extends Construct {
     }
 
     this.flowLogGroup = this.addFlowLogs(vpc, props.logKey, props.flowLogRetentionDays);
-    this.endpointSecurityGroup = new SecurityGroup(this, 'EndpointSecurityGroup', {
+    this.endpointSecurityGroup = tieredSecurityGroup(this, 'EndpointSecurityGroup', {
       vpc,
-      description: 'Interface endpoints: HTTPS from inside the VPC only',
-      allowAllOutbound: false,
+      description: 'Interface endpoints: HTTPS from the security groups given endpoint access only',
+      tier: ENDPOINT_TIER,
     });
-    // A literal CIDR, not vpc.vpcCidrBlock: rules must be able to read the peer at synth time.
-    this.endpointSecurityGroup.addIngressRule(Peer.ipv4(this.cidr), Port.tcp(443), 'HTTPS from inside the VPC');
-    const endpoints = { ...DEFAULT_INTERFACE_ENDPOINTS, ...props.additionalInterfaceEndpoints };
-    for (const [name, service] of Object.entries(endpoints)) {
-      new InterfaceVpcEndpoint(this, `${name}Endpoint`, {
+    this.awsApiClientSecurityGroup = this.addAwsApiClientGroup();
+    const interfaceEndpoints: Record<string, InterfaceVpcEndpoint> = {};
+    for (const [name, spec] of Object.entries(endpointSpecs)) {
+      const endpoint = new InterfaceVpcEndpoint(this, `${name}Endpoint`, {
         vpc,
-        service,
+        service: spec.service,
         privateDnsEnabled: true,
         securityGroups: [this.endpointSecurityGroup],
+        // open: false keeps CDK from admitting the whole VPC CIDR; allowEndpointAccess admits groups one by one.
         open: false,
         subnets: this.computeSubnets,
       });
+      endpoint.addToPolicy(accountStatement(account, spec.resourceAccountCondition));
+      for (const statement of spec.extraStatements?.(account) ?? []) endpoint.addToPolicy(statement);
+      interfaceEndpoints[name] = endpoint;
     }
+    this.interfaceEndpoints = interfaceEndpoints;
+    this.awsApisReady.node.addDependency(...Object.values(interfaceEndpoints));
+
     const gatewaySubnets = [this.dataSubnets, this.computeSubnets, ...(this.egressSubnets ? [this.egressSubnets] : [])];
     this.s3Endpoint = vpc.addGatewayEndpoint('S3Endpoint', { service: GatewayVpcEndpointAwsService.S3, subnets: gatewaySubnets });
+    // CloudFormation pre-signs custom-resource response URLs with its own credentials, not this account's, so the
+    // PUT to its regional response bucket is admitted without the account condition, and only there
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-vpce-bucketnames.html).
+    this.s3Endpoint.addToPolicy(new PolicyStatement({
+      sid: 'CloudFormationCustomResourceResponses',
+      principals: [new AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [`arn:${partition}:s3:::${responseBucket}/*`],
+    }));
     this.dynamoDbEndpoint = vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: GatewayVpcEndpointAwsService.DYNAMODB, subnets: gatewaySubnets });
+    this.dynamoDbEndpoint.addToPolicy(accountStatement(account, true));
+    this.awsApisReady.node.addDependency(this.s3Endpoint, this.dynamoDbEndpoint);
+
+    this.dnsFirewall = new DnsFirewall(this, 'DnsFirewall', { vpc, allowedDomains: this.dnsFirewallDomains });
+
+    if (props.s3PrefixListId) {
+      this.s3PrefixListId = props.s3PrefixListId;
+      this.s3ClientSecurityGroup = this.addS3ClientGroup(props.s3PrefixListId);
+    }
+    if (props.keys && props.profile && (props.s3PrefixListId || props.egress)) {
+      // Built before a looked-up S3 client group exists, so the function does not carry (and wait for) the group
+      // whose rule waits for its own answer.
+      this.customResources = new NetworkCustomResources(this, 'CustomResources', {
+        network: this, keys: props.keys, profile: props.profile, internetAccess: !props.s3PrefixListId,
+      });
+      this.customResources.restrictDefaultSecurityGroup(vpc, vpc.vpcDefaultSecurityGroup);
+      if (!props.s3PrefixListId) {
+        this.s3PrefixListId = this.customResources.lookUpS3PrefixList();
+        this.s3ClientSecurityGroup = this.addS3ClientGroup(this.s3PrefixListId);
+      }
+    } else {
+      Annotations.of(this).addWarningV2('secure-data-pipeline:network-no-custom-resources',
+        `No deploy-time network function, so the VPC's default security group keeps its rules${props.s3PrefixListId ? '' : ' and isolated functions have no route to S3'}: pass keys and profile${props.s3PrefixListId || props.egress ? '' : ', and egress: true or s3PrefixListId'}.`);
+    }
   }
 
   /** The literal CIDR of the VPC this construct created (undefined for an existing VPC). */
@@ -194,28 +328,66 @@ export class SecureNetwork extends Construct {
   }
 
   /**
-   * Limits the S3 gateway endpoint to the given buckets, for principals of this account. The first call
-   * replaces the endpoint's default allow-all policy; later calls add buckets.
+   * Admits `peer` to the interface endpoints on 443 (an egress rule on its groups, an ingress rule on the endpoint
+   * group). PipelineFunctions need not call it: they carry the shared API-client group.
    */
+  public allowEndpointAccess(peer: IConnectable): void {
+    if (!this.endpointSecurityGroup) {
+      throw new ConfigurationError(`SecureNetwork ${this.node.path}`, [{
+        path: 'existingEndpointSecurityGroup',
+        problem: 'the network has no interface-endpoint security group to admit to',
+        fix: 'pass the security group of your VPC\'s interface endpoints as existingEndpointSecurityGroup',
+      }]);
+    }
+    peer.connections.allowTo(this.endpointSecurityGroup, Port.tcp(443), 'HTTPS to the interface endpoints');
+  }
+
+  /** The shared groups a function carries besides its own: AWS APIs through the endpoints, and S3 when known. */
+  public get clientSecurityGroups(): SecurityGroup[] {
+    return [this.awsApiClientSecurityGroup, this.s3ClientSecurityGroup].filter((g): g is SecurityGroup => g !== undefined);
+  }
+
+  /**
+   * What a function must be created after, so that a custom resource it backs can reach the AWS APIs and answer
+   * CloudFormation on its first run: the endpoints, and the client groups with their rules (separate resources).
+   */
+  public get awsApiDependencies(): IConstruct[] {
+    return [this.awsApisReady, ...(this.s3Ready ? [this.s3Ready] : [])];
+  }
+
+  /** Limits the S3 gateway endpoint to the given buckets, for principals of this account; later calls add buckets. */
   public allowBucketsThroughEndpoint(...buckets: IBucket[]): void {
     if (!this.s3Endpoint || buckets.length === 0) return;
-    if (this.bucketStatementCount === 0) {
-      // Functions that back custom resources answer CloudFormation through a pre-signed URL in its response buckets.
-      this.s3Endpoint.addToPolicy(new PolicyStatement({
-        sid: 'CloudFormationCustomResourceResponses',
-        principals: [new AnyPrincipal()],
-        actions: ['s3:PutObject'],
-        resources: [`arn:${Aws.PARTITION}:s3:::cloudformation-custom-resource-response-*/*`],
-        conditions: { StringEquals: { 'aws:PrincipalAccount': Aws.ACCOUNT_ID } },
-      }));
-    }
     this.s3Endpoint.addToPolicy(new PolicyStatement({
       sid: `Buckets${this.bucketStatementCount++}`,
       principals: [new AnyPrincipal()],
       actions: ['s3:GetObject*', 's3:PutObject*', 's3:ListBucket*', 's3:GetBucketLocation', 's3:DeleteObject*', 's3:AbortMultipartUpload'],
       resources: buckets.flatMap((b) => [b.bucketArn, b.arnForObjects('*')]),
-      conditions: { StringEquals: { 'aws:PrincipalAccount': Aws.ACCOUNT_ID } },
+      conditions: { StringEquals: { 'aws:PrincipalAccount': arnParts(this).account } },
     }));
+  }
+
+  private addAwsApiClientGroup(): SecurityGroup {
+    const group = tieredSecurityGroup(this, 'AwsApiClientSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Carried by every pipeline function: HTTPS to the interface endpoints only',
+      tier: ISOLATED_TIER,
+    });
+    this.allowEndpointAccess(group);
+    this.awsApisReady.node.addDependency(group, this.endpointSecurityGroup!);
+    return group;
+  }
+
+  private addS3ClientGroup(prefixListId: string): SecurityGroup {
+    const group = tieredSecurityGroup(this, 'S3ClientSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Carried by every pipeline function: HTTPS to S3 (gateway endpoint prefix list) only',
+      tier: ISOLATED_TIER,
+    });
+    group.addEgressRule(Peer.prefixList(prefixListId), Port.tcp(443), 'HTTPS to S3 through the gateway endpoint');
+    this.s3Ready = new CfnWaitConditionHandle(this, 'S3Ready');
+    this.s3Ready.node.addDependency(group);
+    return group;
   }
 
   private addFlowLogs(vpc: Vpc, key: IKey, retentionDays: number): ILogGroup {
@@ -253,4 +425,66 @@ function hasSubnets(vpc: IVpc, selection: SubnetSelection): boolean {
   } catch {
     return false;
   }
+}
+
+/** The CIDR is a literal network address, no larger than AWS allows and large enough for the tiers. */
+function checkCidr(cidr: string, azCount: number, egress: boolean, problems: ProblemCollector): void {
+  const parsed = Token.isUnresolved(cidr) ? undefined : parseCidr(cidr);
+  if (!parsed) {
+    problems.add('cidr', `"${cidr}" is not a literal IPv4 CIDR`, 'pass a literal such as "10.40.0.0/16"');
+    return;
+  }
+  if (networkOf(parsed) !== cidr) {
+    problems.add('cidr', `"${cidr}" has host bits set`, `use its network address, "${networkOf(parsed)}"`);
+  }
+  const smallest = smallestPrefixFor(tierLayout(egress), azCount);
+  const tiers = tierLayout(egress).map((t) => `${t.name} /${t.mask}`).join(', ');
+  if (parsed.prefix < LARGEST_VPC_PREFIX) {
+    problems.add('cidr', `/${parsed.prefix} is larger than a VPC can be`, `use /${LARGEST_VPC_PREFIX} to /${Math.max(LARGEST_VPC_PREFIX, smallest)}`);
+  } else if (parsed.prefix > smallest) {
+    problems.add('cidr', `/${parsed.prefix} cannot hold ${azCount} zones of ${tiers}`,
+      `use /${smallest} or larger (a smaller prefix length), e.g. "${networkOf({ base: parsed.base, prefix: smallest })}"`);
+  }
+}
+
+/**
+ * An existing VPC's selections must name subnets it has, and none of them may be public (routed to an internet
+ * gateway): data stores and functions would otherwise be one security-group mistake away from the internet.
+ */
+function checkExistingSubnets(vpc: IVpc, props: SecureNetworkProps, problems: ProblemCollector): void {
+  const publicIds = new Set(vpc.publicSubnets.map((s) => s.subnetId));
+  const check = (prop: 'dataSubnets' | 'computeSubnets' | 'egressSubnets', selection: SubnetSelection, required: boolean) => {
+    if (selection.subnetType === SubnetType.PUBLIC) {
+      problems.add(prop, 'selects public subnets', 'select private subnets (isolated, or routed through NAT for egressSubnets)');
+      return;
+    }
+    let subnets: ISubnet[];
+    try {
+      subnets = vpc.selectSubnets(selection).subnets;
+    } catch (e) {
+      if (required) problems.add(prop, `selects nothing in the VPC (${(e as Error).message.split('\n')[0]})`, fixFor(prop));
+      return;
+    }
+    if (subnets.length === 0) {
+      if (required) problems.add(prop, 'selects no subnet', fixFor(prop));
+      return;
+    }
+    const exposed = subnets.filter((s) => publicIds.has(s.subnetId));
+    if (exposed.length > 0) {
+      problems.add(prop, `selects public subnets (${exposed.map((s) => s.subnetId).join(', ')}), which route to an internet gateway`,
+        'select private subnets (isolated, or routed through NAT for egressSubnets)');
+    }
+  };
+  check('dataSubnets', props.dataSubnets ?? { subnetGroupName: DATA_SUBNETS }, true);
+  check('computeSubnets', props.computeSubnets ?? { subnetGroupName: COMPUTE_SUBNETS }, true);
+  check('egressSubnets', props.egressSubnets ?? { subnetGroupName: EGRESS_SUBNETS }, props.egressSubnets !== undefined);
+}
+
+function fixFor(prop: string): string {
+  return `give the VPC a private subnet group named "${prop.replace('Subnets', '')}", or pass ${prop} (e.g. { subnets: [...] })`;
+}
+
+/** CloudFormation's regional bucket for custom-resource responses (the region is written without dashes). */
+function cloudFormationResponseBucket(scope: Construct): string {
+  return `cloudformation-custom-resource-response-${regionWithoutDashes(scope)}`;
 }

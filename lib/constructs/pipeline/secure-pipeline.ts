@@ -5,7 +5,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { IVpc } from 'aws-cdk-lib/aws-ec2';
+import { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { IKey } from 'aws-cdk-lib/aws-kms';
@@ -40,6 +40,10 @@ export interface SecurePipelineProps {
   readonly existingKeys?: Partial<Record<DataKeyRole, IKey>>;
   /** A VPC you manage, with isolated subnet groups `data` and `compute` and an egress tier for the ingest stages. @default a new VPC */
   readonly existingVpc?: IVpc;
+  /** With `existingVpc`: the security group of its interface endpoints (see SecureNetwork). @default none (refused with existingVpc) */
+  readonly existingEndpointSecurityGroup?: ISecurityGroup;
+  /** The region's S3 prefix list id; required with `existingVpc` (see SecureNetwork). @default looked up at deploy time */
+  readonly s3PrefixListId?: string;
   /** Email subscribed to security alerts. @default none */
   readonly alarmEmail?: string;
   /** Adopt the account's GuardDuty detector instead of creating one. @default create */
@@ -83,8 +87,16 @@ export class SecurePipeline extends Construct {
     this.network = new SecureNetwork(this, 'Network', {
       logKey: this.keys.audit,
       flowLogRetentionDays: profile.platformLogRetentionDays,
+      keys: this.keys,
+      profile,
+      // The DNS firewall resolves only these hosts beyond the AWS names: every source and token endpoint.
+      egressDomains: sourceHosts(datasets),
+      ...(props.s3PrefixListId ? { s3PrefixListId: props.s3PrefixListId } : {}),
       ...(props.existingVpc
-        ? { existingVpc: props.existingVpc }
+        ? {
+          existingVpc: props.existingVpc,
+          ...(props.existingEndpointSecurityGroup ? { existingEndpointSecurityGroup: props.existingEndpointSecurityGroup } : {}),
+        }
         : {
           azCount: profile.azCount,
           // Only the stages that call source APIs need the internet; the tier exists only when a dataset has a source.
@@ -245,6 +257,12 @@ export class SecurePipeline extends Construct {
   public get lambdaFunctions(): IFunction[] {
     return this.functions.map((f) => f.function);
   }
+}
+
+/** The host of every dataset's source URL and token URL, once each. */
+function sourceHosts(datasets: DatasetsConfig): string[] {
+  const urls = datasets.datasets.flatMap((d) => [d.source.url, ...(d.source.auth ? [d.source.auth.tokenUrl] : [])]);
+  return [...new Set(urls.map((url) => new URL(url).hostname))];
 }
 
 function pascalCase(name: string): string {

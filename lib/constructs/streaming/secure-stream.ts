@@ -10,6 +10,7 @@ import { ConfigurationError, ProblemCollector } from '../../errors';
 import { customResourceServiceTimeout } from '../common/custom-resource';
 import { encryptedLogGroup } from '../common/log-group';
 import { dataRemovalPolicy } from '../common/removal';
+import { DATA_TIER, tieredSecurityGroup } from '../common/security-group';
 import { tagClassification } from '../common/tags';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
@@ -181,10 +182,10 @@ export class SecureStream extends Construct {
     const removalPolicy = dataRemovalPolicy(this, undefined, 'removalPolicy');
     const restricted = Classification.RESTRICTED;
 
-    this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+    this.securityGroup = tieredSecurityGroup(this, 'SecurityGroup', {
       vpc: network.vpc,
       description: `MSK brokers ${this.node.path}: TLS ${KAFKA_IAM_TLS_PORT} with IAM auth from granted security groups only`,
-      allowAllOutbound: false,
+      tier: DATA_TIER,
     });
     // A retained cluster keeps its network interfaces, and with them this group.
     this.securityGroup.applyRemovalPolicy(removalPolicy);

@@ -1,48 +1,23 @@
 /** The custom-resource responder against a real local HTTPS server standing in for the pre-signed S3 response URL. */
-import * as https from 'https';
-import { AddressInfo } from 'net';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { putResponse, withCloudFormationResponse } from '../../../lambda/shared/cfn-response';
-import { selfSignedCertificate, TestCertificate } from '../../helpers/tls';
+import { customResourceEvent, ResponseServer, startResponseServer } from '../../helpers/cfn-response-server';
 
-interface Received { method?: string; contentType?: string; body: Record<string, unknown> }
-
-let cert: TestCertificate;
-let server: https.Server;
-let received: Received[] = [];
-let status = 200;
+let server: ResponseServer;
 let url: string;
 
 beforeAll(async () => {
-  cert = await selfSignedCertificate();
-  server = https.createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      received.push({ method: req.method, contentType: req.headers['content-type'], body: JSON.parse(data) });
-      res.statusCode = status;
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/response?X-Amz-Signature=abc`;
+  server = await startResponseServer();
+  url = server.url;
 });
-afterAll(() => new Promise((r) => server.close(r)));
-beforeEach(() => { received = []; status = 200; });
+afterAll(() => server.close());
+beforeEach(() => { server.received.length = 0; server.status = 200; });
 
-function event(type: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown> = {}): CloudFormationCustomResourceEvent {
-  return {
-    RequestType: type, ResponseURL: url, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/s/1', RequestId: 'req-1',
-    LogicalResourceId: 'Thing', ResourceType: 'Custom::Thing', ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:f',
-    ResourceProperties: { ServiceToken: 'x', ...properties },
-    ...(type === 'Create' ? {} : { PhysicalResourceId: 'thing-1', OldResourceProperties: {} }),
-  } as CloudFormationCustomResourceEvent;
-}
+const event = (type: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown> = {}) => customResourceEvent(type, properties, url);
 
 test('success: PUTs SUCCESS with the id and data, content-type empty as the URL was signed', async () => {
-  const handler = withCloudFormationResponse(async () => ({ PhysicalResourceId: 'thing-1', Data: { A: 'b' } }), { ca: cert.cert });
+  const handler = withCloudFormationResponse(async () => ({ PhysicalResourceId: 'thing-1', Data: { A: 'b' } }), { ca: server.cert.cert });
   await handler(event('Create'));
-  expect(received).toEqual([{ method: 'PUT', contentType: '', body: {
+  expect(server.received).toEqual([{ method: 'PUT', contentType: '', body: {
     Status: 'SUCCESS', PhysicalResourceId: 'thing-1', Data: { A: 'b' },
     StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/s/1', RequestId: 'req-1', LogicalResourceId: 'Thing',
   } }]);
@@ -50,23 +25,23 @@ test('success: PUTs SUCCESS with the id and data, content-type empty as the URL 
 
 test('failure: PUTs FAILED with the message and never the resource properties', async () => {
   const logged: string[] = [];
-  const handler = withCloudFormationResponse(async () => { throw new Error('database unreachable'); }, { ca: cert.cert, log: (m) => logged.push(m) });
+  const handler = withCloudFormationResponse(async () => { throw new Error('database unreachable'); }, { ca: server.cert.cert, log: (m) => logged.push(m) });
   await handler(event('Update', { Password: 'hunter2-secret' }), { logStreamName: '2026/11/25/[$LATEST]abc' });
-  expect(received[0]!.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'thing-1', Reason: 'database unreachable (log stream 2026/11/25/[$LATEST]abc)' });
-  expect(JSON.stringify(received) + logged.join()).not.toContain('hunter2');
+  expect(server.received[0]!.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'thing-1', Reason: 'database unreachable (log stream 2026/11/25/[$LATEST]abc)' });
+  expect(JSON.stringify(server.received) + logged.join()).not.toContain('hunter2');
 });
 
 test('a failed Create reports a deterministic id so the rollback Delete is harmless', async () => {
-  const handler = withCloudFormationResponse(async () => { throw new Error('boom'); }, { ca: cert.cert, log: () => undefined });
+  const handler = withCloudFormationResponse(async () => { throw new Error('boom'); }, { ca: server.cert.cert, log: () => undefined });
   await handler(event('Create'));
-  expect(received[0]!.body.PhysicalResourceId).toBe('failed-req-1');
+  expect(server.received[0]!.body.PhysicalResourceId).toBe('failed-req-1');
 });
 
 test('the certificate is verified and only HTTPS is used; an error status is an error', async () => {
   await expect(putResponse(url, '{}')).rejects.toThrow(/self.signed|certificate/i);
   await expect(putResponse(url.replace('https:', 'http:'), '{}')).rejects.toThrow(/refusing.*http:/);
-  status = 403;
-  await expect(putResponse(url, '{}', { ca: cert.cert })).rejects.toThrow(/HTTP 403/);
+  server.status = 403;
+  await expect(putResponse(url, '{}', { ca: server.cert.cert })).rejects.toThrow(/HTTP 403/);
 });
 
 describe('deadline before the Lambda timeout', () => {
@@ -77,13 +52,13 @@ describe('deadline before the Lambda timeout', () => {
     const handler = withCloudFormationResponse((_event, signal) => {
       signal.addEventListener('abort', () => (aborted = signal.reason));
       return never();
-    }, { ca: cert.cert, answerMarginMs: 10_000, log: () => undefined });
+    }, { ca: server.cert.cert, answerMarginMs: 10_000, log: () => undefined });
     const started = Date.now();
     // 10.2 s left, 10 s kept for the answer: the work gets 200 ms.
     await handler(event('Create'), { logStreamName: 'stream-1', getRemainingTimeInMillis: () => 10_200 });
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(received).toHaveLength(1);
-    expect(received[0]!.body).toMatchObject({
+    expect(server.received).toHaveLength(1);
+    expect(server.received[0]!.body).toMatchObject({
       Status: 'FAILED',
       PhysicalResourceId: 'failed-req-1',
       Reason: expect.stringMatching(/^Create of Thing \(Custom::Thing\) did not finish within 0 s, the Lambda time left .*abandoned \(log stream stream-1\)$/),
@@ -95,15 +70,15 @@ describe('deadline before the Lambda timeout', () => {
   test('with less time left than the answer needs, the work is not started at all', async () => {
     let started = false;
     const handler = withCloudFormationResponse(async () => { started = true; return { PhysicalResourceId: 'x' }; },
-      { ca: cert.cert, log: () => undefined });
+      { ca: server.cert.cert, log: () => undefined });
     await handler(event('Update'), { getRemainingTimeInMillis: () => 14_000 });
     expect(started).toBe(false);
-    expect(received[0]!.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'thing-1', Reason: expect.stringMatching(/^Update of Thing .*did not finish/) });
+    expect(server.received[0]!.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'thing-1', Reason: expect.stringMatching(/^Update of Thing .*did not finish/) });
   });
 
   test('work that finishes in time answers SUCCESS and leaves no timer behind', async () => {
-    const handler = withCloudFormationResponse(async () => ({ PhysicalResourceId: 'thing-1' }), { ca: cert.cert, answerMarginMs: 1_000 });
+    const handler = withCloudFormationResponse(async () => ({ PhysicalResourceId: 'thing-1' }), { ca: server.cert.cert, answerMarginMs: 1_000 });
     await handler(event('Update'), { getRemainingTimeInMillis: () => 60_000 });
-    expect(received[0]!.body).toMatchObject({ Status: 'SUCCESS' });
+    expect(server.received[0]!.body).toMatchObject({ Status: 'SUCCESS' });
   });
 });
