@@ -4,9 +4,9 @@
  */
 export interface IpPermission {
   readonly IpProtocol: string;
-  readonly IpRanges?: ReadonlyArray<{ readonly CidrIp: string }>;
-  readonly Ipv6Ranges?: ReadonlyArray<{ readonly CidrIpv6: string }>;
-  readonly UserIdGroupPairs?: ReadonlyArray<{ readonly GroupId: string; readonly UserId?: string }>;
+  readonly IpRanges?: Array<{ CidrIp: string }>;
+  readonly Ipv6Ranges?: Array<{ CidrIpv6: string }>;
+  readonly UserIdGroupPairs?: Array<{ GroupId: string; UserId?: string }>;
 }
 
 export interface RevokeOutput {

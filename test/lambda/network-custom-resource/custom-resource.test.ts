@@ -1,8 +1,11 @@
 /**
- * The network custom resources against a stateful fake of EC2 at the client boundary. EC2 has no local equivalent,
- * and @aws-sdk/client-ec2 is not installed here yet (aws-sdk-client-mock needs the real client class), so the fake
- * implements the narrow Ec2Api the modules take; the CloudFormation answer goes to a real local HTTPS server.
+ * The network custom resources against a stateful fake of EC2 at the client boundary (EC2 has no local equivalent):
+ * the fake implements the narrow Ec2Api the modules take, and one test drives the SDK's real EC2 client, mocked at
+ * its send() with aws-sdk-client-mock, through the same code. The CloudFormation answer goes to a real local HTTPS
+ * server.
  */
+import { DescribeManagedPrefixListsCommand, EC2, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
 import { closeDefaultSecurityGroup } from '../../../lambda/network-custom-resource/default-security-group';
 import type { Ec2Api, IpPermission, RevokeOutput } from '../../../lambda/network-custom-resource/ec2-api';
 import { createOnEvent, LOOK_UP_S3_PREFIX_LIST, RESTRICT_DEFAULT_SECURITY_GROUP } from '../../../lambda/network-custom-resource/custom-resource';
@@ -87,6 +90,19 @@ describe('S3 prefix-list lookup (EC2 faked at the client boundary)', () => {
     const bad = new FakeEc2([S3_EU_WEST_1]);
     await expect(lookUpS3PrefixListId(bad, 'eu-west-1", "x')).rejects.toThrow(/is not an AWS region name/);
     expect(bad.calls).toEqual([]);
+  });
+
+  test('the SDK\'s real EC2 client (the one the handler builds, mocked at send) is asked by name and answered', async () => {
+    const ec2 = mockClient(EC2Client);
+    try {
+      ec2.on(DescribeManagedPrefixListsCommand).resolves({ PrefixLists: [S3_EU_WEST_1] });
+      await expect(lookUpS3PrefixListId(new EC2({ region: 'eu-west-1' }), 'eu-west-1')).resolves.toBe('pl-6da54004');
+      expect(ec2.commandCalls(DescribeManagedPrefixListsCommand).map((c) => c.args[0].input)).toEqual([
+        { Filters: [{ Name: 'prefix-list-name', Values: ['com.amazonaws.eu-west-1.s3', 'cn.com.amazonaws.eu-west-1.s3'] }] },
+      ]);
+    } finally {
+      ec2.restore();
+    }
   });
 });
 
