@@ -3,10 +3,11 @@
  * and every acknowledgement (if any) still matches a real finding on exactly its resource.
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { Connections, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
+import { Connections } from 'aws-cdk-lib/aws-ec2';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
 import { ManagedPolicyRole } from '../../lib/constructs/common/managed-policy-role';
+import { ISOLATED_TIER, tieredSecurityGroup } from '../../lib/constructs/common/security-group';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork } from '../../lib/constructs/network/secure-network';
 import { SecureStream } from '../../lib/constructs/streaming/secure-stream';
@@ -22,7 +23,8 @@ function buildStreamStack(app: App, profileName: string): SecureStream {
   const stream = new SecureStream(stack, 'Stream', { network, keys, profile, datasets: loadDatasetsConfig(EXAMPLE_DATASETS) });
   const client = (id: string) => {
     const role = new ManagedPolicyRole(stack, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `${id} of the stream` });
-    const sg = new SecurityGroup(stack, `${id}SecurityGroup`, { vpc: network.vpc, allowAllOutbound: false, description: `${id} of the stream` });
+    // Through the project's factory: a plain CDK group loses its inline egress once the broker grant adds one.
+    const sg = tieredSecurityGroup(stack, `${id}SecurityGroup`, { vpc: network.vpc, tier: ISOLATED_TIER, description: `${id} of the stream` });
     return { grantPrincipal: role, connections: new Connections({ securityGroups: [sg] }) };
   };
   stream.grantProduce(client('Producer'), 'patient_visits.clean');

@@ -34,11 +34,11 @@ const grants = (policy: unknown): Array<[string, string]> =>
 
 describe('custom resources', () => {
   test('each has a ServiceTimeout of its function timeout plus one minute, far below the default hour', () => {
-    // Ours are served by PipelineFunctions (CDK's own default-security-group resource belongs to the network).
+    // Ours are served by PipelineFunctions: the schema, the brokers lookup and the network's deploy-time work.
     const ours = new Set(pipeline.functions.map((f) => id(f.function)));
     const custom = Object.values(resources).filter((r) => r.Type.startsWith('Custom::')
       && ours.has((r.Properties.ServiceToken as { 'Fn::GetAtt'?: [string] })['Fn::GetAtt']?.[0] ?? ''));
-    expect(custom.map((r) => r.Type).sort()).toEqual(['Custom::MskBootstrapBrokers', 'Custom::PipelineSchema']);
+    expect(custom.map((r) => r.Type).sort()).toEqual(['Custom::MskBootstrapBrokers', 'Custom::PipelineSchema', 'Custom::S3PrefixList', 'Custom::VpcRestrictDefaultSG']);
     for (const resource of custom) {
       const fnId = (resource.Properties.ServiceToken as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
       const timeout = resources[fnId]!.Properties.Timeout as number;
@@ -47,6 +47,8 @@ describe('custom resources', () => {
     }
     template.hasResourceProperties('Custom::PipelineSchema', { ServiceTimeout: '360' });
     template.hasResourceProperties('Custom::MskBootstrapBrokers', { ServiceTimeout: '90' });
+    template.hasResourceProperties('Custom::S3PrefixList', { ServiceTimeout: '90' });
+    template.hasResourceProperties('Custom::VpcRestrictDefaultSG', { ServiceTimeout: '90' });
   });
 });
 

@@ -4,7 +4,7 @@
  * `restrictDefaultSecurityGroup` provider, a Lambda function outside the VPC with an inline policy, no DLQ, no
  * concurrency limit and a log group without retention that no pack inspects.
  */
-import { CustomResource, Fn, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import { IVpc } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -12,6 +12,7 @@ import { Classification } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
 import { Profile } from '../../config';
 import { arnParts } from '../common/arn-parts';
+import { customResourceServiceTimeout } from '../common/custom-resource';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
 import type { SecureNetwork } from './secure-network';
@@ -27,6 +28,9 @@ const RESTRICT_DEFAULT_SECURITY_GROUP = 'RestrictDefaultSecurityGroup';
  */
 const RESTRICT_DEFAULT_SG_ID = 'RestrictDefaultSecurityGroupCustomResource';
 const RESTRICT_DEFAULT_SG_TYPE = 'Custom::VpcRestrictDefaultSG';
+
+/** EC2 answers in seconds; the handler answers FAILED before this runs out (lambda/shared/cfn-response.ts). */
+const FUNCTION_TIMEOUT = Duration.seconds(30);
 
 export interface NetworkCustomResourcesProps {
   readonly network: SecureNetwork;
@@ -53,6 +57,7 @@ export class NetworkCustomResources extends Construct {
       profile: props.profile,
       internetAccess: props.internetAccess,
       reservedConcurrency: 1,
+      timeout: FUNCTION_TIMEOUT,
       description: `Deploy-time network work of ${props.network.node.path}: S3 prefix list, default security group`,
     });
   }
@@ -66,6 +71,7 @@ export class NetworkCustomResources extends Construct {
     const lookup = new CustomResource(this, 'S3PrefixList', {
       serviceToken: this.function.functionArn,
       resourceType: 'Custom::S3PrefixList',
+      serviceTimeout: customResourceServiceTimeout(FUNCTION_TIMEOUT),
       properties: { Action: LOOK_UP_S3_PREFIX_LIST, Region: Stack.of(this).region },
     });
     lookup.node.addDependency(this.function.role.policy);
@@ -82,6 +88,7 @@ export class NetworkCustomResources extends Construct {
     const resource = new CustomResource(vpc, RESTRICT_DEFAULT_SG_ID, {
       serviceToken: this.function.functionArn,
       resourceType: RESTRICT_DEFAULT_SG_TYPE,
+      serviceTimeout: customResourceServiceTimeout(FUNCTION_TIMEOUT),
       properties: { Action: RESTRICT_DEFAULT_SECURITY_GROUP, DefaultSecurityGroupId: defaultSecurityGroupId, Account: account },
     });
     resource.node.addDependency(this.function.role.policy);
