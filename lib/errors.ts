@@ -23,6 +23,33 @@ export class ConfigurationError extends Error {
   }
 }
 
+/** Bounds of a whole-number prop, and the unit its messages name. */
+export interface IntegerRange {
+  readonly min: number;
+  readonly max: number;
+  /** e.g. 'days', 'MB'. @default none */
+  readonly unit?: string;
+}
+
+/**
+ * A value as a message shows it: strings quoted, everything else as JavaScript would print it, cut short so a
+ * careless multi-kilobyte value does not flood the error.
+ */
+export function describeValue(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') text = String(value);
+  else if (value === undefined) text = 'undefined';
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = Object.prototype.toString.call(value);
+    }
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 /** Collects problems and throws them together, so a user fixes everything in one pass. */
 export class ProblemCollector {
   private readonly problems: ConfigurationProblem[] = [];
@@ -33,8 +60,43 @@ export class ProblemCollector {
     this.problems.push({ path, problem, fix });
   }
 
+  /** Adds every problem of a ConfigurationError thrown by a nested check, keeping its paths. */
+  public addAll(problems: readonly ConfigurationProblem[]): void {
+    this.problems.push(...problems);
+  }
+
   public get count(): number {
     return this.problems.length;
+  }
+
+  /**
+   * A boolean prop given something else. JavaScript callers (and JSON) can pass `1`, `"true"` or `"false"`, which
+   * `if (prop)` reads one way and `prop === true` another; neither is what the caller meant, so both are refused.
+   * Returns whether the value is usable: a boolean, or undefined (the default).
+   */
+  public checkBoolean(path: string, value: unknown): value is boolean | undefined {
+    if (value === undefined || typeof value === 'boolean') return true;
+    this.add(path, `${describeValue(value)} is not a boolean`, 'pass true or false (or leave it out for the default)');
+    return false;
+  }
+
+  /** A whole number within a range; undefined (the default) is accepted. Returns whether the value is usable. */
+  public checkInteger(path: string, value: unknown, range: IntegerRange): value is number | undefined {
+    if (value === undefined) return true;
+    const unit = range.unit ? ` ${range.unit}` : '';
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
+      this.add(path, `${describeValue(value)}${unit} is not a whole number from ${range.min} to ${range.max}`,
+        `use a whole number from ${range.min} to ${range.max}${unit}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** One of a fixed set of values; undefined is accepted only when `optional`. Returns whether the value is usable. */
+  public checkOneOf<T>(path: string, value: unknown, allowed: readonly T[], optional = false): boolean {
+    if ((optional && value === undefined) || allowed.includes(value as T)) return true;
+    this.add(path, `${describeValue(value)} is not one of the accepted values`, `use one of ${allowed.map((a) => describeValue(a)).join(', ')}`);
+    return false;
   }
 
   /** Throws a ConfigurationError when anything was added. */

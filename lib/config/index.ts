@@ -1,2 +1,5 @@
 export * from './profiles';
 export * from './datasets';
+export * from './credentials';
+export * from './schedule';
+export * from './instance-types';
