@@ -38,7 +38,7 @@ export interface IntegerRange {
 export function describeValue(value: unknown): string {
   let text: string;
   if (typeof value === 'string') text = JSON.stringify(value);
-  else if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') text = String(value);
+  else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') text = String(value);
   else if (value === undefined) text = 'undefined';
   else {
     try {
