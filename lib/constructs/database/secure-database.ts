@@ -19,10 +19,11 @@ import { HostedRotation, ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
-import { DatasetsConfig, Profile } from '../../config';
-import { ConfigurationError, ProblemCollector } from '../../errors';
+import { DatasetsConfig, Profile, validateDatasetsConfig, validateProfile } from '../../config';
+import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
+import { checkInstance } from '../common/prop-checks';
 import { dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { PipelineFunction } from '../compute/pipeline-function';
@@ -35,7 +36,7 @@ export interface SecureDatabaseProps {
   readonly network: SecureNetwork;
   readonly keys: DataKeys;
   readonly profile: Profile;
-  /** Database port; a non-default port keeps scanners for 5432 away. @default 5433 */
+  /** Database port from 1150 to 65535, not 5432: a non-default port keeps scanners for 5432 away. @default 5433 */
   readonly port?: number;
   /** Name of the database created. @default 'pipeline' */
   readonly databaseName?: string;
@@ -59,6 +60,7 @@ export interface SecureDatabaseProps {
 }
 
 export const DEFAULT_DATABASE_PORT = 5433;
+const POSTGRES_DEFAULT_PORT = 5432;
 const MASTER_USER = 'pipeline_admin';
 
 export class SecureDatabase extends Construct {
@@ -81,29 +83,45 @@ export class SecureDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureDatabaseProps) {
     super(scope, id);
+    if (props.datasets !== undefined) validateDatasetsConfig(props.datasets, `SecureDatabase ${this.node.path} props.datasets`);
     const problems = new ProblemCollector(`SecureDatabase ${this.node.path}`);
-    const refuse = (prop: keyof SecureDatabaseProps, insecure: unknown, problem: string) => {
-      if (props[prop] === insecure) problems.add(prop, problem, `remove ${prop}; the secure setting is enforced`);
+    const refuse = (prop: keyof SecureDatabaseProps, insecure: boolean, problem: string) => {
+      if (problems.checkBoolean(prop, props[prop]) && props[prop] === insecure) {
+        problems.add(prop, problem, `remove ${prop}; the secure setting is enforced`);
+      }
     };
     refuse('publiclyAccessible', true, 'would give the database a public address');
     refuse('storageEncrypted', false, 'would store data unencrypted');
     refuse('forceSsl', false, 'would accept connections without TLS');
     refuse('iamAuthentication', false, 'would leave passwords as the only way to connect');
+    checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');
+    checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
+    try {
+      // The instance class is checked against what RDS offers for PostgreSQL 18 here, not at deploy.
+      validateProfile(props.profile, 'profile');
+    } catch (e) {
+      if (!(e instanceof ConfigurationError)) throw e;
+      problems.addAll(e.problems);
+    }
     this.port = props.port ?? DEFAULT_DATABASE_PORT;
     if (!Number.isInteger(this.port) || this.port < 1150 || this.port > 65535) {
-      problems.add('port', `${this.port} is outside what RDS accepts`, 'use a port from 1150 to 65535');
+      problems.add('port', `${describeValue(this.port)} is outside what RDS accepts`, 'use a port from 1150 to 65535');
+    } else if (this.port === POSTGRES_DEFAULT_PORT) {
+      // AwsSolutions-RDS11 fails a database on its engine's default port.
+      problems.add('port', `${POSTGRES_DEFAULT_PORT} is PostgreSQL's default port, which scanners try first and the AwsSolutions pack refuses`,
+        `leave it out (${DEFAULT_DATABASE_PORT}) or pick another port from 1150 to 65535`);
     }
     this.databaseName = props.databaseName ?? 'pipeline';
     this.schema = props.schema ?? 'pipeline';
-    if (!/^[a-z][a-z0-9_]{0,62}$/.test(this.schema) || this.schema === 'public' || this.schema.startsWith('pg_')) {
-      problems.add('schema', `"${this.schema}" cannot hold the dataset tables`, 'use lower_snake_case, not public or pg_*');
+    if (typeof this.schema !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(this.schema) || this.schema === 'public' || this.schema.startsWith('pg_')) {
+      problems.add('schema', `${describeValue(this.schema)} cannot hold the dataset tables`, 'use lower_snake_case, not public or pg_*');
     }
-    if (!/^[a-z][a-z0-9_]{0,62}$/.test(this.databaseName)) {
-      problems.add('databaseName', `"${this.databaseName}" is not a valid database name`, 'use lower_snake_case starting with a letter');
+    if (typeof this.databaseName !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(this.databaseName)) {
+      problems.add('databaseName', `${describeValue(this.databaseName)} is not a valid database name`, 'use lower_snake_case starting with a letter');
     }
     const rotationDays = props.rotationDays ?? 30;
     if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 90) {
-      problems.add('rotationDays', `${rotationDays} days between rotations`, 'rotate at least every 90 days');
+      problems.add('rotationDays', `${describeValue(rotationDays)} days between rotations`, 'rotate at least every 90 days, as a whole number of days');
     }
     problems.throwIfAny();
 
