@@ -1,7 +1,7 @@
 /** One dataset's store stage: its topic → one gzip NDJSON object per partition batch in its curated bucket. */
 import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { DatasetConfig, Profile } from '../../config';
+import { DatasetConfig, Profile, validateDatasetConfig } from '../../config';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
 import { SecureNetwork } from '../network/secure-network';
@@ -27,6 +27,7 @@ export class StoreStage extends Construct {
 
   constructor(scope: Construct, id: string, props: StoreStageProps) {
     super(scope, id);
+    validateDatasetConfig(props.dataset, `StoreStage ${this.node.path} props.dataset`);
     const { dataset, curated, quarantine, stream } = props;
     const topic = `${dataset.name}.clean`;
     this.consumerGroup = `${dataset.name}.store`;

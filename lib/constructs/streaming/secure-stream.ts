@@ -5,9 +5,10 @@ import { Grant, IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnCluster, CfnConfiguration, CfnTopic } from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
-import { DatasetsConfig, Profile } from '../../config';
-import { ConfigurationError, ProblemCollector } from '../../errors';
+import { DatasetsConfig, Profile, validateDatasetsConfig, validateProfile } from '../../config';
+import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { encryptedLogGroup } from '../common/log-group';
+import { checkInstance } from '../common/prop-checks';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { PipelineFunction } from '../compute/pipeline-function';
@@ -141,18 +142,21 @@ export class SecureStream extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureStreamProps) {
     super(scope, id);
+    validateDatasetsConfig(props.datasets, `SecureStream ${this.node.path} props.datasets`);
     const problems = new ProblemCollector(`SecureStream ${this.node.path}`);
     refuseInsecure(props, problems);
+    checkReferences(props, problems);
     const { network, keys, profile, datasets } = props;
 
     this.kafkaVersion = props.kafkaVersion ?? DEFAULT_KAFKA_VERSION;
     checkKafkaVersion(this.kafkaVersion, profile.brokerInstanceType, problems);
     this.clusterName = props.clusterName ?? defaultClusterName(this, id);
-    if (!/^[a-zA-Z][a-zA-Z0-9-]{0,63}$/.test(this.clusterName)) {
+    if (typeof this.clusterName !== 'string' || !/^[a-zA-Z][a-zA-Z0-9-]{0,63}$/.test(this.clusterName)) {
       problems.add('clusterName', `"${this.clusterName}" is not a valid MSK cluster name`,
         'use letters, digits and hyphens, starting with a letter, at most 64 characters');
     }
 
+    if (!(network instanceof SecureNetwork)) problems.throwIfAny();
     const subnetIds = network.vpc.selectSubnets(network.dataSubnets).subnetIds;
     // MSK places the same number of brokers in each client subnet, and takes 2 or 3 of them.
     if (subnetIds.length < 2 || subnetIds.length > 3) {
@@ -398,26 +402,38 @@ export class SecureStream extends Construct {
 function refuseInsecure(props: SecureStreamProps, problems: ProblemCollector): void {
   const fix = (prop: string) => `remove ${prop}; the secure setting is enforced`;
   if (props.clientBroker !== undefined && props.clientBroker !== 'TLS') {
-    problems.add('clientBroker', `"${props.clientBroker}" would open a plaintext listener`, fix('clientBroker'));
+    problems.add('clientBroker', `${describeValue(props.clientBroker)} would open a plaintext listener`, fix('clientBroker'));
   }
-  if (props.inClusterEncryption === false) {
-    problems.add('inClusterEncryption', 'would replicate between brokers in plaintext', fix('inClusterEncryption'));
+  const flags: ReadonlyArray<[keyof SecureStreamProps, boolean, string]> = [
+    ['inClusterEncryption', false, 'would replicate between brokers in plaintext'],
+    ['unauthenticated', true, 'would let any client on the network connect without credentials'],
+    ['scram', true, 'would add password logins that IAM topic grants do not govern'],
+    ['tlsClientCertificates', true, 'would add certificate logins that IAM topic grants do not govern'],
+    ['publicAccess', true, 'would give the brokers public addresses'],
+  ];
+  for (const [prop, insecure, problem] of flags) {
+    // `=== true` alone would let `'true'` or `1` from a JavaScript caller through silently.
+    if (problems.checkBoolean(prop, props[prop]) && props[prop] === insecure) problems.add(prop, problem, fix(prop));
   }
-  if (props.unauthenticated === true) {
-    problems.add('unauthenticated', 'would let any client on the network connect without credentials', fix('unauthenticated'));
+}
+
+/** The network, keys and profile the cluster is built from, checked before anything reads them. */
+function checkReferences(props: SecureStreamProps, problems: ProblemCollector): void {
+  checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');
+  checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
+  try {
+    validateProfile(props.profile, 'profile');
+  } catch (e) {
+    if (!(e instanceof ConfigurationError)) throw e;
+    problems.addAll(e.problems);
   }
-  if (props.scram === true) {
-    problems.add('scram', 'would add password logins that IAM topic grants do not govern', fix('scram'));
-  }
-  if (props.tlsClientCertificates === true) {
-    problems.add('tlsClientCertificates', 'would add certificate logins that IAM topic grants do not govern', fix('tlsClientCertificates'));
-  }
-  if (props.publicAccess === true) {
-    problems.add('publicAccess', 'would give the brokers public addresses', fix('publicAccess'));
+  if (props.kafkaVersion !== undefined && typeof props.kafkaVersion !== 'string') {
+    problems.add('kafkaVersion', `${describeValue(props.kafkaVersion)} is not a version string`, `use a version MSK lists, e.g. "${DEFAULT_KAFKA_VERSION}"`);
   }
 }
 
 function checkKafkaVersion(version: string, instanceType: string, problems: ProblemCollector): void {
+  if (typeof version !== 'string') return;
   const m = /^(\d+)\.(\d+)\.(\d+|x)(\.kraft)?$/.exec(version);
   if (!m) {
     problems.add('kafkaVersion', `"${version}" is not an MSK Kafka version`, `use a version MSK lists, e.g. "${DEFAULT_KAFKA_VERSION}"`);
@@ -428,7 +444,7 @@ function checkKafkaVersion(version: string, instanceType: string, problems: Prob
     problems.add('kafkaVersion', `${version} is older than ${MIN_KAFKA_VERSION.join('.')}.0, which AWS::MSK::Topic needs`,
       `use ${DEFAULT_KAFKA_VERSION} or later`);
   }
-  if (m[4] && instanceType.startsWith('kafka.t3.')) {
+  if (m[4] && typeof instanceType === 'string' && instanceType.startsWith('kafka.t3.')) {
     problems.add('kafkaVersion', `${version} runs in KRaft mode, which ${instanceType} brokers do not support`,
       `use ${DEFAULT_KAFKA_VERSION} or an m5/m7g broker type`);
   }
