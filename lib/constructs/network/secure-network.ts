@@ -23,7 +23,7 @@ import { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../../compliance/acknowledge';
-import { ProblemCollector } from '../../errors';
+import { describeValue, ProblemCollector } from '../../errors';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { arnParts } from '../common/arn-parts';
@@ -96,12 +96,13 @@ export class SecureNetwork extends Construct {
   constructor(scope: Construct, id: string, props: SecureNetworkProps) {
     super(scope, id);
     const problems = new ProblemCollector(`SecureNetwork ${this.node.path}`);
+    checkNetworkProps(props, problems);
     const azCount = props.azCount ?? 2;
     const natGateways = props.natGateways ?? 1;
     if (!Number.isInteger(azCount) || azCount < 2 || azCount > 6) {
       problems.add('azCount', `${azCount} availability zones`, 'use 2 to 6 so data stores can fail over');
     }
-    if (props.egress && (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > azCount)) {
+    if (props.egress === true && (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > azCount)) {
       problems.add('natGateways', `${natGateways} NAT gateways for ${azCount} zones`, `use 1 to ${azCount}`);
     }
     if (props.existingVpc) {
@@ -252,5 +253,32 @@ function hasSubnets(vpc: IVpc, selection: SubnetSelection): boolean {
     return vpc.selectSubnets(selection).subnetIds.length > 0;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Props a JavaScript caller can get wrong in ways the checks above would misread: a truthy non-boolean `egress`,
+ * a missing or non-key `logKey`, endpoint names that are not construct ids. (The CIDR and existingVpc checks live
+ * in the constructor; the flow log retention is checked by encryptedLogGroup.)
+ */
+function checkNetworkProps(props: SecureNetworkProps, problems: ProblemCollector): void {
+  problems.checkBoolean('egress', props.egress);
+  if (props.existingVpc !== undefined) return;
+  if (typeof (props.logKey as Partial<IKey> | undefined)?.keyArn !== 'string') {
+    problems.add('logKey', `${describeValue(props.logKey)} is not a KMS key`, 'pass DataKeys.audit (the flow log group is encrypted with it)');
+  }
+  const extra: unknown = props.additionalInterfaceEndpoints;
+  if (extra === undefined) return;
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
+    problems.add('additionalInterfaceEndpoints', `${describeValue(extra)} is not an object of endpoints by name`, 'pass { Name: InterfaceVpcEndpointAwsService.X }');
+    return;
+  }
+  for (const [name, service] of Object.entries(extra)) {
+    if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(name) || name in DEFAULT_INTERFACE_ENDPOINTS) {
+      problems.add(`additionalInterfaceEndpoints.${name}`, 'is not a free endpoint name', `use letters and digits, other than ${Object.keys(DEFAULT_INTERFACE_ENDPOINTS).join(', ')}`);
+    }
+    if (!(service instanceof InterfaceVpcEndpointAwsService)) {
+      problems.add(`additionalInterfaceEndpoints.${name}`, `${describeValue(service)} is not an InterfaceVpcEndpointAwsService`, 'use InterfaceVpcEndpointAwsService.X');
+    }
   }
 }
