@@ -105,8 +105,8 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
       problems.add('internetAccess', 'the network has no egress tier', 'create SecureNetwork with egress: true');
     }
     checkFunctionProps(props, problems);
-    const entry = typeof props.entry === 'string' && path.isAbsolute(props.entry) ? props.entry : path.join(PROJECT_ROOT, String(props.entry));
-    if (typeof props.entry === 'string' && ENTRY_FILE.test(props.entry) && !fs.existsSync(entry)) {
+    const entry = typeof props.entry !== 'string' || path.isAbsolute(props.entry) ? props.entry : path.join(PROJECT_ROOT, props.entry);
+    if (typeof entry === 'string' && ENTRY_FILE.test(entry) && !fs.existsSync(entry)) {
       problems.add('entry', `${entry} does not exist`, 'give the handler source relative to the project root, e.g. lambda/ingest/index.ts');
     }
     problems.throwIfAny();

@@ -100,10 +100,10 @@ export class SecureNetwork extends Construct {
     const azCount = props.azCount ?? 2;
     const natGateways = props.natGateways ?? 1;
     if (!Number.isInteger(azCount) || azCount < 2 || azCount > 6) {
-      problems.add('azCount', `${azCount} availability zones`, 'use 2 to 6 so data stores can fail over');
+      problems.add('azCount', `${describeValue(azCount)} availability zones`, 'use 2 to 6 so data stores can fail over');
     }
     if (props.egress === true && (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > azCount)) {
-      problems.add('natGateways', `${natGateways} NAT gateways for ${azCount} zones`, `use 1 to ${azCount}`);
+      problems.add('natGateways', `${describeValue(natGateways)} NAT gateways for ${describeValue(azCount)} zones`, `use 1 to ${describeValue(azCount)}`);
     }
     if (props.existingVpc) {
       for (const p of ['cidr', 'egress', 'natGateways', 'azCount', 'additionalInterfaceEndpoints'] as const) {

@@ -4,7 +4,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, CfnBucket, IBucket, Object
 import { Construct } from 'constructs';
 import { Classification } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
-import { ProblemCollector } from '../../errors';
+import { describeValue, ProblemCollector } from '../../errors';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { acknowledgeNoReplication, checkBucketProps, ExtraBucketProps } from './bucket-policy';
@@ -29,7 +29,7 @@ export class AccessLogBucket extends Construct {
     checkBucketProps(problems, props.bucketProps, { noncurrentVersionDays: NONCURRENT_LOG_DAYS, ownRuleId: OWN_RULE_ID });
     const retentionDays = props.retentionDays ?? 365;
     if (!Number.isInteger(retentionDays) || retentionDays < 90 || retentionDays > 36500) {
-      problems.add('retentionDays', `${retentionDays} days is not a whole number from 90 to 36500`, 'keep access logs at least 90 days');
+      problems.add('retentionDays', `${describeValue(retentionDays)} days is not a whole number from 90 to 36500`, 'keep access logs at least 90 days');
     }
     problems.throwIfAny();
 

@@ -152,7 +152,7 @@ export class SecureStream extends Construct {
     checkKafkaVersion(this.kafkaVersion, profile.brokerInstanceType, problems);
     this.clusterName = props.clusterName ?? defaultClusterName(this, id);
     if (typeof this.clusterName !== 'string' || !/^[a-zA-Z][a-zA-Z0-9-]{0,63}$/.test(this.clusterName)) {
-      problems.add('clusterName', `"${this.clusterName}" is not a valid MSK cluster name`,
+      problems.add('clusterName', `${describeValue(this.clusterName)} is not a valid MSK cluster name`,
         'use letters, digits and hyphens, starting with a letter, at most 64 characters');
     }
 
@@ -164,18 +164,18 @@ export class SecureStream extends Construct {
         'give the data tier 2 or 3 subnets, each in its own availability zone');
     }
     if (!Number.isInteger(profile.brokersPerAz) || profile.brokersPerAz < 1) {
-      problems.add('profile.brokersPerAz', `${profile.brokersPerAz} brokers per zone`, 'use a whole number of at least 1');
+      problems.add('profile.brokersPerAz', `${describeValue(profile.brokersPerAz)} brokers per zone`, 'use a whole number of at least 1');
     }
     this.brokerCount = subnetIds.length * profile.brokersPerAz;
     if (this.brokerCount > MAX_BROKERS) {
-      problems.add('profile.brokersPerAz', `${profile.brokersPerAz} brokers in each of ${subnetIds.length} zones is ${this.brokerCount} brokers`,
+      problems.add('profile.brokersPerAz', `${describeValue(profile.brokersPerAz)} brokers in each of ${subnetIds.length} zones is ${this.brokerCount} brokers`,
         `stay within ${MAX_BROKERS} brokers per cluster`);
     }
     if (!Number.isInteger(profile.topicPartitions) || profile.topicPartitions < 1) {
-      problems.add('profile.topicPartitions', `${profile.topicPartitions} partitions per topic`, 'use a whole number of at least 1');
+      problems.add('profile.topicPartitions', `${describeValue(profile.topicPartitions)} partitions per topic`, 'use a whole number of at least 1');
     }
     if (!Number.isInteger(profile.brokerStorageGiB) || profile.brokerStorageGiB < 1 || profile.brokerStorageGiB > 16384) {
-      problems.add('profile.brokerStorageGiB', `${profile.brokerStorageGiB} GiB per broker`, 'use 1 to 16384 GiB');
+      problems.add('profile.brokerStorageGiB', `${describeValue(profile.brokerStorageGiB)} GiB per broker`, 'use 1 to 16384 GiB');
     }
     problems.throwIfAny();
 

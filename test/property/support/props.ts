@@ -269,3 +269,15 @@ export function validDatasets(max: number): fc.Arbitrary<DatasetsConfig> {
 export function exampleDatasets(): DatasetsConfig {
   return fc.sample(validDatasets(3), { numRuns: 1, seed: 42 })[0]!;
 }
+
+/** The same props, with "bad" values drawn from {@link anything}: some happen to be valid, so only the kind of outcome is checked. */
+export function withAnything<P extends Record<string, unknown>>(specs: { readonly [K in keyof P]: PropSpec<P[K]> }): { readonly [K in keyof P]: PropSpec<P[K]> } {
+  return Object.fromEntries(Object.entries(specs).map(([key, spec]) => [key, { ...(spec as PropSpec), bad: anything }])) as { readonly [K in keyof P]: PropSpec<P[K]> };
+}
+
+/**
+ * Run counts: many for construction without synthesis, a handful for the synthesis with every pack. Raise them
+ * for a longer hunt with PROPERTY_RUNS / PROPERTY_SYNTH_RUNS.
+ */
+export const MANY = { numRuns: Number(process.env.PROPERTY_RUNS ?? 120) };
+export const FEW = { numRuns: Number(process.env.PROPERTY_SYNTH_RUNS ?? 3) };
