@@ -60,13 +60,38 @@ export class ProblemCollector {
     this.problems.push({ path, problem, fix });
   }
 
-  /** Adds every problem of a ConfigurationError thrown by a nested check, keeping its paths. */
-  public addAll(problems: readonly ConfigurationProblem[]): void {
-    this.problems.push(...problems);
+  /**
+   * Runs a check that throws a ConfigurationError of its own (a config validator) and keeps its problems with
+   * these, so they are reported together. Returns the check's result, or undefined when it found problems.
+   */
+  public collect<T>(check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (e) {
+      if (!(e instanceof ConfigurationError)) throw e;
+      this.problems.push(...e.problems);
+      return undefined;
+    }
   }
 
   public get count(): number {
     return this.problems.length;
+  }
+
+  /**
+   * The props object itself: an object, and no prop set to `null`. JavaScript callers use null for "not set", which
+   * `prop ?? default` would read as the default and `prop !== undefined` as a value; neither is safe to guess, so
+   * null is refused by name. Throws at once when props is not an object, since nothing else can be checked.
+   */
+  public checkPropsObject(props: unknown): void {
+    if (typeof props !== 'object' || props === null || Array.isArray(props)) {
+      this.add('props', `${describeValue(props)} is not an object of props`, 'pass an object, e.g. { ... }');
+      this.throwIfAny();
+      return;
+    }
+    for (const [key, value] of Object.entries(props)) {
+      if (value === null) this.add(key, 'is null', 'leave it out for the default, or give a value');
+    }
   }
 
   /**

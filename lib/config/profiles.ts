@@ -89,7 +89,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
  */
 export function resolveProfile(name: string | undefined, overrides: Partial<Profile> = {}): Profile {
   const key = (name ?? 'dev').trim();
-  const base = (PROFILES as Record<string, Profile | undefined>)[key];
+  const base = Object.hasOwn(PROFILES, key) ? (PROFILES as Record<string, Profile>)[key] : undefined;
   if (!base) {
     throw new ConfigurationError('Profile', [
       { path: 'profile', problem: `unknown profile "${key}"`, fix: `pass -c profile=dev or -c profile=prod` },

@@ -43,7 +43,7 @@ function rateProblem(expression: string): string | undefined {
   const m = RATE.exec(expression);
   if (!m) return `"${expression}" is not rate(value unit) with one space, e.g. rate(1 hour) or rate(15 minutes)`;
   const value = Number(m[1]);
-  const form = UNITS[m[2]!];
+  const form = Object.hasOwn(UNITS, m[2]!) ? UNITS[m[2]!] : undefined;
   if (!form) return `"${m[2]}" is not a rate unit (minute(s), hour(s), day(s))`;
   if (value < 1 || !Number.isSafeInteger(value)) return `${m[1]} is not a positive whole number`;
   if (value === 1 && form === 'plural') return `"${expression}" needs the singular unit for 1 (rate(1 ${m[2]!.slice(0, -1)}))`;

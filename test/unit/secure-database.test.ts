@@ -198,7 +198,7 @@ describe('SecureDatabase', () => {
     const [first, ...rest] = config.datasets;
     const careless = { datasets: [{ ...first!, source: { ...first!.source, url: 'http://admin:pw@api.example.com/x?api_key=1' } }, ...rest] };
     expect(() => build('dev', { datasets: careless }))
-      .toThrow(/Invalid SecureDatabase TestStack\/Database props\.datasets: 3 problems[\s\S]*source\.url: uses http, not HTTPS[\s\S]*contains credentials[\s\S]*"api_key" looks like a credential/);
+      .toThrow(/SecureDatabase TestStack\/Database: 3 problems[\s\S]*datasets\[0\] "weather_observations"\.source\.url: uses http, not HTTPS[\s\S]*contains credentials[\s\S]*"api_key" looks like a credential/);
   });
 });
 

@@ -15,7 +15,7 @@ import { acknowledge } from '../../compliance/acknowledge';
 import { secretLikeVariables } from '../../compliance/rules/no-secret-in-lambda-environment';
 import { Profile, validateProfile } from '../../config';
 import { CLASSIFICATIONS } from '../../classification';
-import { ConfigurationError, ProblemCollector } from '../../errors';
+import { ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
 import { encryptedLogGroup } from '../common/log-group';
@@ -95,6 +95,7 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
     const problems = new ProblemCollector(`PipelineFunction ${this.node.path}`);
+    problems.checkPropsObject(props);
     const environment: unknown = props.environment;
     const secretLike = secretLikeVariables(typeof environment === 'object' && environment !== null ? environment as Record<string, unknown> : {});
     if (secretLike.length > 0) {
@@ -250,12 +251,7 @@ function checkFunctionProps(props: PipelineFunctionProps, problems: ProblemColle
   problems.checkOneOf('classification', props.classification, CLASSIFICATIONS);
   checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');
   checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
-  try {
-    validateProfile(props.profile, 'profile');
-  } catch (e) {
-    if (!(e instanceof ConfigurationError)) throw e;
-    problems.addAll(e.problems);
-  }
+  problems.collect(() => validateProfile(props.profile, 'profile'));
   problems.checkBoolean('internetAccess', props.internetAccess);
   problems.checkInteger('memorySize', props.memorySize, { min: 128, max: 10240, unit: 'MB' });
   problems.checkInteger('reservedConcurrency', props.reservedConcurrency, { min: 1, max: 1000 });

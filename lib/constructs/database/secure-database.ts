@@ -83,8 +83,9 @@ export class SecureDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureDatabaseProps) {
     super(scope, id);
-    if (props.datasets !== undefined) validateDatasetsConfig(props.datasets, `SecureDatabase ${this.node.path} props.datasets`);
     const problems = new ProblemCollector(`SecureDatabase ${this.node.path}`);
+    problems.checkPropsObject(props);
+    if (props.datasets !== undefined) problems.collect(() => validateDatasetsConfig(props.datasets, 'datasets'));
     const refuse = (prop: keyof SecureDatabaseProps, insecure: boolean, problem: string) => {
       if (problems.checkBoolean(prop, props[prop]) && props[prop] === insecure) {
         problems.add(prop, problem, `remove ${prop}; the secure setting is enforced`);
@@ -96,13 +97,8 @@ export class SecureDatabase extends Construct {
     refuse('iamAuthentication', false, 'would leave passwords as the only way to connect');
     checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');
     checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
-    try {
-      // The instance class is checked against what RDS offers for PostgreSQL 18 here, not at deploy.
-      validateProfile(props.profile, 'profile');
-    } catch (e) {
-      if (!(e instanceof ConfigurationError)) throw e;
-      problems.addAll(e.problems);
-    }
+    // The instance class is checked against what RDS offers for PostgreSQL 18 here, not at deploy.
+    problems.collect(() => validateProfile(props.profile, 'profile'));
     this.port = props.port ?? DEFAULT_DATABASE_PORT;
     if (!Number.isInteger(this.port) || this.port < 1150 || this.port > 65535) {
       problems.add('port', `${describeValue(this.port)} is outside what RDS accepts`, 'use a port from 1150 to 65535');

@@ -48,6 +48,7 @@ export class DataKeys extends Construct {
   constructor(scope: Construct, id: string, props: DataKeysProps = {}) {
     super(scope, id);
     const problems = new ProblemCollector(`DataKeys ${this.node.path}`);
+    problems.checkPropsObject(props);
     const prefix: unknown = props.aliasPrefix ?? `secure-data-pipeline/${this.node.path.replace(/[^a-zA-Z0-9/_-]/g, '-')}`;
     if (typeof prefix !== 'string' || !/^[a-zA-Z0-9/_-]{1,200}$/.test(prefix) || prefix.startsWith('aws') || prefix.startsWith('/')
       || prefix.endsWith('/') || prefix.includes('//')) {

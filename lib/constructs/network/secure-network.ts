@@ -96,6 +96,7 @@ export class SecureNetwork extends Construct {
   constructor(scope: Construct, id: string, props: SecureNetworkProps) {
     super(scope, id);
     const problems = new ProblemCollector(`SecureNetwork ${this.node.path}`);
+    problems.checkPropsObject(props);
     checkNetworkProps(props, problems);
     const azCount = props.azCount ?? 2;
     const natGateways = props.natGateways ?? 1;
@@ -274,7 +275,7 @@ function checkNetworkProps(props: SecureNetworkProps, problems: ProblemCollector
     return;
   }
   for (const [name, service] of Object.entries(extra)) {
-    if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(name) || name in DEFAULT_INTERFACE_ENDPOINTS) {
+    if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(name) || Object.hasOwn(DEFAULT_INTERFACE_ENDPOINTS, name)) {
       problems.add(`additionalInterfaceEndpoints.${name}`, 'is not a free endpoint name', `use letters and digits, other than ${Object.keys(DEFAULT_INTERFACE_ENDPOINTS).join(', ')}`);
     }
     if (!(service instanceof InterfaceVpcEndpointAwsService)) {

@@ -7,7 +7,7 @@ import { CfnRotationSchedule, ISecret, Secret } from 'aws-cdk-lib/aws-secretsman
 import { Construct } from 'constructs';
 import { Classification } from '../../classification';
 import { httpsUrlProblems, looksLikeSecretValue, Profile, validateProfile } from '../../config';
-import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
+import { describeValue, ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { checkDuration, checkInstance } from '../common/prop-checks';
 import { tagClassification } from '../common/tags';
@@ -57,6 +57,7 @@ export class ApiCredential extends Construct {
   constructor(scope: Construct, id: string, props: ApiCredentialProps) {
     super(scope, id);
     const problems = new ProblemCollector(`ApiCredential ${this.node.path}`);
+    problems.checkPropsObject(props);
     for (const prop of ['clientId', 'clientSecret', 'accessToken', 'secretValue'] as const) {
       if (props[prop] !== undefined) {
         problems.add(prop, 'a credential value in props would be stored in plaintext in the template',
@@ -74,12 +75,7 @@ export class ApiCredential extends Construct {
     }
     checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
     checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack (with an egress tier)');
-    try {
-      validateProfile(props.profile, 'profile');
-    } catch (e) {
-      if (!(e instanceof ConfigurationError)) throw e;
-      problems.addAll(e.problems);
-    }
+    problems.collect(() => validateProfile(props.profile, 'profile'));
     const every = props.rotateEvery ?? Duration.hours(4);
     const everyMs = checkDuration(problems, 'rotateEvery', every, { min: Duration.hours(4), max: Duration.days(30), unit: 'hours' });
     if (everyMs !== undefined && everyMs >= Duration.days(1).toMilliseconds() && everyMs % Duration.days(1).toMilliseconds() !== 0) {

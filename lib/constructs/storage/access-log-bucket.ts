@@ -26,6 +26,7 @@ export class AccessLogBucket extends Construct {
   constructor(scope: Construct, id: string, props: AccessLogBucketProps = {}) {
     super(scope, id);
     const problems = new ProblemCollector(`AccessLogBucket ${this.node.path}`);
+    problems.checkPropsObject(props);
     checkBucketProps(problems, props.bucketProps, { noncurrentVersionDays: NONCURRENT_LOG_DAYS, ownRuleId: OWN_RULE_ID });
     const retentionDays = props.retentionDays ?? 365;
     if (!Number.isInteger(retentionDays) || retentionDays < 90 || retentionDays > 36500) {

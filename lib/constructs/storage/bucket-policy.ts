@@ -140,7 +140,8 @@ export function checkBucketProps(problems: ProblemCollector, props: unknown, lim
       checkLifecycleRules(problems, value, limits);
       continue;
     }
-    const check = ACCEPTED[key] ?? REFUSED[key];
+    // Own keys only: a setting named `constructor` or `valueOf` must not find Object.prototype's.
+    const check = Object.hasOwn(ACCEPTED, key) ? ACCEPTED[key] : Object.hasOwn(REFUSED, key) ? REFUSED[key] : undefined;
     const problem = check
       ? check(value, props)
       : ['is not a bucket setting this construct takes', `remove it (accepted: lifecycleRules, ${Object.keys(ACCEPTED).join(', ')})`] as const;

@@ -45,6 +45,7 @@ export class SecureBucket extends Construct {
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
     const problems = new ProblemCollector(`SecureBucket ${this.node.path}`);
+    problems.checkPropsObject(props);
     // The retention floor comes from the classification; an unknown one is reported and checked against Restricted's.
     const known = problems.checkOneOf('classification', props.classification, CLASSIFICATIONS);
     const policy = policyFor(known ? props.classification : Classification.RESTRICTED);
@@ -56,14 +57,12 @@ export class SecureBucket extends Construct {
     });
     if (props.keys !== undefined && props.encryptionKey !== undefined) {
       problems.add('encryptionKey', 'is given together with keys', 'give keys (the key follows the classification) or encryptionKey, not both');
-    } else if (props.encryptionKey !== undefined) {
-      if (typeof (props.encryptionKey as Partial<IKey> | null)?.keyArn !== 'string') {
-        problems.add('encryptionKey', `${describeValue(props.encryptionKey)} is not a KMS key`, 'pass a kms.Key (or Key.fromKeyArn) you manage, or keys instead');
-      }
-    } else if (props.keys === undefined) {
+    } else if (props.keys === undefined && props.encryptionKey === undefined) {
       problems.add('keys', 'no key to encrypt with', 'pass the DataKeys of the stack, or encryptionKey');
-    } else {
-      checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack, or encryptionKey');
+    }
+    if (props.keys !== undefined) checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack, or encryptionKey');
+    if (props.encryptionKey !== undefined && typeof (props.encryptionKey as Partial<IKey> | null)?.keyArn !== 'string') {
+      problems.add('encryptionKey', `${describeValue(props.encryptionKey)} is not a KMS key`, 'pass a kms.Key (or Key.fromKeyArn) you manage, or keys instead');
     }
     checkInstance(problems, 'accessLogBucket', props.accessLogBucket, AccessLogBucket, 'pass the AccessLogBucket of the stack');
     if (!retentionValid) {

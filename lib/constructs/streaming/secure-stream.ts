@@ -142,8 +142,9 @@ export class SecureStream extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureStreamProps) {
     super(scope, id);
-    validateDatasetsConfig(props.datasets, `SecureStream ${this.node.path} props.datasets`);
     const problems = new ProblemCollector(`SecureStream ${this.node.path}`);
+    problems.checkPropsObject(props);
+    problems.collect(() => validateDatasetsConfig(props.datasets, 'datasets'));
     refuseInsecure(props, problems);
     checkReferences(props, problems);
     const { network, keys, profile, datasets } = props;
@@ -156,6 +157,7 @@ export class SecureStream extends Construct {
         'use letters, digits and hyphens, starting with a letter, at most 64 characters');
     }
 
+    // The subnet count below reads the network: stop here when it is unusable.
     if (!(network instanceof SecureNetwork)) problems.throwIfAny();
     const subnetIds = network.vpc.selectSubnets(network.dataSubnets).subnetIds;
     // MSK places the same number of brokers in each client subnet, and takes 2 or 3 of them.
@@ -421,12 +423,7 @@ function refuseInsecure(props: SecureStreamProps, problems: ProblemCollector): v
 function checkReferences(props: SecureStreamProps, problems: ProblemCollector): void {
   checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');
   checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
-  try {
-    validateProfile(props.profile, 'profile');
-  } catch (e) {
-    if (!(e instanceof ConfigurationError)) throw e;
-    problems.addAll(e.problems);
-  }
+  problems.collect(() => validateProfile(props.profile, 'profile'));
   if (props.kafkaVersion !== undefined && typeof props.kafkaVersion !== 'string') {
     problems.add('kafkaVersion', `${describeValue(props.kafkaVersion)} is not a version string`, `use a version MSK lists, e.g. "${DEFAULT_KAFKA_VERSION}"`);
   }
