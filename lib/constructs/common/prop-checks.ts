@@ -4,6 +4,7 @@
  * deploy. Pure checks of plain values live on ProblemCollector (lib/errors.ts).
  */
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describeValue, ProblemCollector } from '../../errors';
 
 /**
@@ -30,6 +31,18 @@ export function checkRemovalPolicy(problems: ProblemCollector, path: string, val
   if (value === RemovalPolicy.SNAPSHOT && unsupported.length > 0) {
     problems.add(path, `SNAPSHOT is not a deletion policy CloudFormation supports on ${unsupported.join(', ')}`,
       'use RemovalPolicy.RETAIN (the default); only databases, volumes and caches can be snapshotted on deletion');
+  }
+}
+
+/** Retention values CloudWatch Logs accepts, in days ("never expire" left out: every log group expires). */
+const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays)
+  .filter((v): v is number => typeof v === 'number' && v > 0 && v < 999999)
+  .sort((a, b) => a - b);
+
+/** A log retention prop: one of the values CloudWatch Logs accepts. */
+export function checkLogRetention(problems: ProblemCollector, path: string, value: unknown): void {
+  if (!LOG_RETENTION_DAYS.includes(value as number)) {
+    problems.add(path, `${describeValue(value)} is not a retention CloudWatch Logs accepts`, `use one of ${LOG_RETENTION_DAYS.join(', ')} days`);
   }
 }
 

@@ -61,6 +61,23 @@ export interface SecureDatabaseProps {
 
 export const DEFAULT_DATABASE_PORT = 5433;
 const POSTGRES_DEFAULT_PORT = 5432;
+
+/**
+ * RDS refuses a DBName that is a word the engine reserves
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html, DBName); these are
+ * PostgreSQL's reserved key words (https://www.postgresql.org/docs/current/sql-keywords-appendix.html).
+ */
+const POSTGRES_RESERVED_WORDS: ReadonlySet<string> = new Set([
+  'all', 'analyse', 'analyze', 'and', 'any', 'array', 'as', 'asc', 'asymmetric', 'authorization', 'binary', 'both', 'case',
+  'cast', 'check', 'collate', 'collation', 'column', 'concurrently', 'constraint', 'create', 'cross', 'current_catalog',
+  'current_date', 'current_role', 'current_schema', 'current_time', 'current_timestamp', 'current_user', 'default',
+  'deferrable', 'desc', 'distinct', 'do', 'else', 'end', 'except', 'false', 'fetch', 'for', 'foreign', 'freeze', 'from',
+  'full', 'grant', 'group', 'having', 'ilike', 'in', 'initially', 'inner', 'intersect', 'into', 'is', 'isnull', 'join',
+  'lateral', 'leading', 'left', 'like', 'limit', 'localtime', 'localtimestamp', 'natural', 'not', 'notnull', 'null',
+  'offset', 'on', 'only', 'or', 'order', 'outer', 'overlaps', 'placing', 'primary', 'references', 'returning', 'right',
+  'select', 'session_user', 'similar', 'some', 'symmetric', 'system_user', 'table', 'tablesample', 'then', 'to',
+  'trailing', 'true', 'union', 'unique', 'user', 'using', 'variadic', 'verbose', 'when', 'where', 'window', 'with',
+]);
 const MASTER_USER = 'pipeline_admin';
 
 export class SecureDatabase extends Construct {
@@ -109,11 +126,14 @@ export class SecureDatabase extends Construct {
     }
     this.databaseName = props.databaseName ?? 'pipeline';
     this.schema = props.schema ?? 'pipeline';
-    if (typeof this.schema !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(this.schema) || this.schema === 'public' || this.schema.startsWith('pg_')) {
-      problems.add('schema', `${describeValue(this.schema)} cannot hold the dataset tables`, 'use lower_snake_case, not public or pg_*');
+    // The same rules the deploy-time bootstrap applies (lambda/db-bootstrap/sql.ts), so they fail here first.
+    if (typeof this.schema !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(this.schema) || ['public', 'information_schema'].includes(this.schema)
+      || this.schema.startsWith('pg_')) {
+      problems.add('schema', `${describeValue(this.schema)} cannot hold the dataset tables`, 'use lower_snake_case, not public, information_schema or pg_*');
     }
-    if (typeof this.databaseName !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(this.databaseName)) {
-      problems.add('databaseName', `${describeValue(this.databaseName)} is not a valid database name`, 'use lower_snake_case starting with a letter');
+    if (typeof this.databaseName !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(this.databaseName) || POSTGRES_RESERVED_WORDS.has(this.databaseName)) {
+      problems.add('databaseName', `${describeValue(this.databaseName)} is not a valid database name`,
+        'use lower_snake_case starting with a letter, not a PostgreSQL reserved word');
     }
     const rotationDays = props.rotationDays ?? 30;
     if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 90) {

@@ -25,6 +25,7 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../../compliance/acknowledge';
 import { describeValue, ProblemCollector } from '../../errors';
 import { encryptedLogGroup } from '../common/log-group';
+import { checkLogRetention } from '../common/prop-checks';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { arnParts } from '../common/arn-parts';
 
@@ -103,7 +104,8 @@ export class SecureNetwork extends Construct {
     if (!Number.isInteger(azCount) || azCount < 2 || azCount > 6) {
       problems.add('azCount', `${describeValue(azCount)} availability zones`, 'use 2 to 6 so data stores can fail over');
     }
-    if (props.egress === true && (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > azCount)) {
+    // Type and range are checked in checkNetworkProps; here only the count against the zones.
+    if (props.egress === true && Number.isInteger(azCount) && Number.isInteger(natGateways) && natGateways >= 1 && natGateways > azCount) {
       problems.add('natGateways', `${describeValue(natGateways)} NAT gateways for ${describeValue(azCount)} zones`, `use 1 to ${describeValue(azCount)}`);
     }
     if (props.existingVpc) {
@@ -117,9 +119,9 @@ export class SecureNetwork extends Construct {
         problems.add('dataSubnets/computeSubnets/egressSubnets', 'only apply to existingVpc', 'remove them; the new VPC names its own tiers');
       }
       const cidr = props.cidr ?? '10.40.0.0/16';
-      const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+      const m = typeof cidr === 'string' ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr) : null;
       if (Token.isUnresolved(cidr) || !m || Number(m[5]) < 16 || Number(m[5]) > 20 || m.slice(1, 5).some((o) => Number(o) > 255)) {
-        problems.add('cidr', `"${cidr}" is not a literal IPv4 CIDR of size /16 to /20`, 'pass a literal such as "10.40.0.0/16"');
+        problems.add('cidr', `${describeValue(cidr)} is not a literal IPv4 CIDR of size /16 to /20`, 'pass a literal such as "10.40.0.0/16"');
       }
     }
     problems.throwIfAny();
@@ -259,12 +261,15 @@ function hasSubnets(vpc: IVpc, selection: SubnetSelection): boolean {
 
 /**
  * Props a JavaScript caller can get wrong in ways the checks above would misread: a truthy non-boolean `egress`,
- * a missing or non-key `logKey`, endpoint names that are not construct ids. (The CIDR and existingVpc checks live
- * in the constructor; the flow log retention is checked by encryptedLogGroup.)
+ * a missing or non-key `logKey`, a retention CloudWatch Logs refuses, endpoint names that are not construct ids.
+ * (The CIDR and existingVpc checks live in the constructor.)
  */
 function checkNetworkProps(props: SecureNetworkProps, problems: ProblemCollector): void {
   problems.checkBoolean('egress', props.egress);
   if (props.existingVpc !== undefined) return;
+  checkLogRetention(problems, 'flowLogRetentionDays', props.flowLogRetentionDays);
+  // Checked even without egress: a careless value is wrong whether or not it is used yet.
+  problems.checkInteger('natGateways', props.natGateways, { min: 1, max: 6 });
   if (typeof (props.logKey as Partial<IKey> | undefined)?.keyArn !== 'string') {
     problems.add('logKey', `${describeValue(props.logKey)} is not a KMS key`, 'pass DataKeys.audit (the flow log group is encrypted with it)');
   }
