@@ -146,19 +146,20 @@ export class SecureStream extends Construct {
     problems.checkPropsObject(props);
     problems.collect(() => validateDatasetsConfig(props.datasets, 'datasets'));
     refuseInsecure(props, problems);
-    checkReferences(props, problems);
+    const networkUsable = checkReferences(props, problems);
     const { network, keys, profile, datasets } = props;
+    // An invalid profile is already reported; the checks below only need to read it without crashing.
+    const profileReadable = typeof profile === 'object' && profile !== null;
 
     this.kafkaVersion = props.kafkaVersion ?? DEFAULT_KAFKA_VERSION;
-    checkKafkaVersion(this.kafkaVersion, profile.brokerInstanceType, problems);
+    checkKafkaVersion(this.kafkaVersion, profileReadable ? profile.brokerInstanceType : undefined, problems);
     this.clusterName = props.clusterName ?? defaultClusterName(this, id);
     if (typeof this.clusterName !== 'string' || !/^[a-zA-Z][a-zA-Z0-9-]{0,63}$/.test(this.clusterName)) {
       problems.add('clusterName', `${describeValue(this.clusterName)} is not a valid MSK cluster name`,
         'use letters, digits and hyphens, starting with a letter, at most 64 characters');
     }
+    if (!networkUsable || !profileReadable) problems.throwIfAny();
 
-    // The subnet count below reads the network: stop here when it is unusable.
-    if (!(network instanceof SecureNetwork)) problems.throwIfAny();
     const subnetIds = network.vpc.selectSubnets(network.dataSubnets).subnetIds;
     // MSK places the same number of brokers in each client subnet, and takes 2 or 3 of them.
     if (subnetIds.length < 2 || subnetIds.length > 3) {
@@ -168,7 +169,7 @@ export class SecureStream extends Construct {
     if (!Number.isInteger(profile.brokersPerAz) || profile.brokersPerAz < 1) {
       problems.add('profile.brokersPerAz', `${describeValue(profile.brokersPerAz)} brokers per zone`, 'use a whole number of at least 1');
     }
-    this.brokerCount = subnetIds.length * profile.brokersPerAz;
+    this.brokerCount = subnetIds.length * (Number.isInteger(profile.brokersPerAz) ? profile.brokersPerAz : Number.NaN);
     if (this.brokerCount > MAX_BROKERS) {
       problems.add('profile.brokersPerAz', `${describeValue(profile.brokersPerAz)} brokers in each of ${subnetIds.length} zones is ${this.brokerCount} brokers`,
         `stay within ${MAX_BROKERS} brokers per cluster`);
@@ -419,17 +420,18 @@ function refuseInsecure(props: SecureStreamProps, problems: ProblemCollector): v
   }
 }
 
-/** The network, keys and profile the cluster is built from, checked before anything reads them. */
-function checkReferences(props: SecureStreamProps, problems: ProblemCollector): void {
-  checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');
+/** The network, keys and profile the cluster is built from, checked before anything reads them; whether the network is usable. */
+function checkReferences(props: SecureStreamProps, problems: ProblemCollector): boolean {
+  const network = checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');
   checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
   problems.collect(() => validateProfile(props.profile, 'profile'));
   if (props.kafkaVersion !== undefined && typeof props.kafkaVersion !== 'string') {
     problems.add('kafkaVersion', `${describeValue(props.kafkaVersion)} is not a version string`, `use a version MSK lists, e.g. "${DEFAULT_KAFKA_VERSION}"`);
   }
+  return network;
 }
 
-function checkKafkaVersion(version: string, instanceType: string, problems: ProblemCollector): void {
+function checkKafkaVersion(version: string, instanceType: unknown, problems: ProblemCollector): void {
   if (typeof version !== 'string') return;
   const m = /^(\d+)\.(\d+)\.(\d+|x)(\.kraft)?$/.exec(version);
   if (!m) {

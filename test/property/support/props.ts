@@ -80,7 +80,7 @@ export interface Generated<P> {
  * Props where each key is independently left out (when optional), given a good value or, with probability about
  * `badShare`, a bad one; `bad` lists the keys that got a bad value.
  */
-export function propsOf<P extends Record<string, unknown>>(specs: { readonly [K in keyof P]: PropSpec<P[K]> }, badShare = 0.15): fc.Arbitrary<Generated<P>> {
+export function propsOf<P extends Record<string, unknown>>(specs: { readonly [K in keyof P]: PropSpec<P[K]> }, badShare = 0.1): fc.Arbitrary<Generated<P>> {
   const keys = Object.keys(specs) as Array<keyof P & string>;
   const entries = keys.map((key) => {
     const spec = specs[key];
