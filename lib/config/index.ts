@@ -3,3 +3,4 @@ export * from './datasets';
 export * from './credentials';
 export * from './schedule';
 export * from './instance-types';
+export * from './pipeline-config';

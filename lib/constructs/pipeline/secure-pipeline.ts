@@ -14,7 +14,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Classification, CLASSIFICATIONS } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
-import { DatasetsConfig, Profile, validateDatasetsConfig, validateProfile } from '../../config';
+import { DatasetsConfig, Profile, validatePipelineConfig } from '../../config';
 import { AuditTrail, AuditTrailProps } from '../audit/audit-trail';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
 import { dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
@@ -76,8 +76,7 @@ export class SecurePipeline extends Construct {
   constructor(scope: Construct, id: string, props: SecurePipelineProps) {
     super(scope, id);
     // Configs built in code get the checks a loaded file gets; every part below uses the resolved copies.
-    const profile = validateProfile(props.profile, `SecurePipeline ${this.node.path} props.profile`);
-    const datasets = validateDatasetsConfig(props.datasets, `SecurePipeline ${this.node.path} props.datasets`);
+    const { profile, datasets } = validatePipelineConfig(props.profile, props.datasets, `SecurePipeline ${this.node.path} props`);
 
     this.keys = new DataKeys(this, 'Keys', { ...(props.existingKeys ? { existingKeys: props.existingKeys } : {}) });
     this.network = new SecureNetwork(this, 'Network', {
