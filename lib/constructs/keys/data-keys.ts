@@ -71,8 +71,9 @@ export class DataKeys extends Construct {
       }
     }
     checkRemovalPolicy(problems, 'removalPolicy', props.removalPolicy, ['AWS::KMS::Key']);
+    // DESTROY without the app's double opt-in is reported with the other problems.
+    const removalPolicy = problems.collect(() => dataRemovalPolicy(this, props.removalPolicy, 'removalPolicy'));
     problems.throwIfAny();
-    const removalPolicy = dataRemovalPolicy(this, props.removalPolicy, 'removalPolicy');
 
     const make = (role: DataKeyRole, rotationDays: number, classification: Classification, description: string): IKey => {
       const existing = props.existingKeys?.[role];
