@@ -10,6 +10,8 @@ import {
   policyFor,
 } from '../classification';
 import { ConfigurationError, ConfigurationProblem } from '../errors';
+import { httpsUrlProblems } from './credentials';
+import { scheduleProblem } from './schedule';
 import { zodProblems } from './zod-problems';
 
 export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'timestamp', 'date'] as const;
@@ -17,9 +19,6 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 const DATASET_NAME = /^[a-z][a-z0-9_]{1,39}$/;
-const SCHEDULE = /^(rate\(\s*[1-9][0-9]*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\([^()]+\))$/;
-/** Query parameters that carry credentials: those belong in the ApiCredential secret, never in config. */
-const SECRET_QUERY_PARAMS = /^(access_?token|token|api_?key|apikey|key|secret|client_?secret|password|passwd|pwd|auth|signature|sig)$/i;
 
 const FieldSchema = z
   .object({
@@ -40,8 +39,8 @@ const FieldSchema = z
 const SourceSchema = z
   .object({
     url: z.string().url('must be an absolute URL'),
-    /** EventBridge schedule expression. */
-    schedule: z.string().regex(SCHEDULE, 'must be rate(N unit) or cron(...)').default('rate(1 hour)'),
+    /** EventBridge schedule expression (checked against EventBridge's rules in resolveDataset). */
+    schedule: z.string().max(256).default('rate(1 hour)'),
     /** Largest response body accepted from the source, in bytes. */
     maxResponseBytes: z.number().int().min(1024).max(50 * 1024 * 1024).default(5 * 1024 * 1024),
     /** Where the records are in the response body (a top-level property), or omit when the body is an array. */
@@ -114,8 +113,9 @@ export interface DatasetsConfig {
 }
 
 /**
- * Validates a parsed datasets document. Every problem (shape and cross-field rules) is collected and thrown
- * once as a ConfigurationError naming the dataset, the field and the fix.
+ * Validates a datasets document, parsed from a file or built in code: every problem (shape and cross-field rules)
+ * is collected and thrown once as a ConfigurationError naming the dataset, the field and the fix. Returns the
+ * config with every default resolved; validating a resolved config returns an equal one.
  */
 export function validateDatasetsConfig(raw: unknown, source = 'datasets config'): DatasetsConfig {
   const parsed = DatasetsFileSchema.safeParse(raw);
@@ -124,17 +124,41 @@ export function validateDatasetsConfig(raw: unknown, source = 'datasets config')
   }
   const problems: ConfigurationProblem[] = [];
   const datasets = parsed.data.datasets.map((d, i) => resolveDataset(d, `datasets[${i}] "${d.name}"`, problems));
-  const seen = new Set<string>();
+  // Construct ids, topics and tables derive from the name with "_" dropped (PascalCase ids): names equal without
+  // "_" would collide there, long after this check could name both.
+  const seen = new Map<string, { index: number; name: string }>();
   parsed.data.datasets.forEach((d, i) => {
-    if (seen.has(d.name)) {
+    const key = d.name.replace(/_/g, '');
+    const first = seen.get(key);
+    if (first?.name === d.name) {
       problems.push({ path: `datasets[${i}] "${d.name}"`, problem: 'dataset name is used twice', fix: 'give every dataset a unique name' });
+    } else if (first) {
+      problems.push({
+        path: `datasets[${i}] "${d.name}"`,
+        problem: `differs from datasets[${first.index}] "${first.name}" only by "_", so their construct ids collide`,
+        fix: 'rename one so the names differ in more than underscores',
+      });
+    } else {
+      seen.set(key, { index: i, name: d.name });
     }
-    seen.add(d.name);
   });
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid ${source}`, problems);
   }
   return { datasets };
+}
+
+/**
+ * Validates one dataset a construct was given on its own (a stage). Problems are named `dataset "<name>"…`.
+ * Returns the dataset with every default resolved.
+ */
+export function validateDatasetConfig(raw: unknown, source = 'dataset config'): DatasetConfig {
+  try {
+    return validateDatasetsConfig({ datasets: [raw] }, source).datasets[0]!;
+  } catch (e) {
+    if (!(e instanceof ConfigurationError)) throw e;
+    throw new ConfigurationError(`Invalid ${source}`, e.problems.map((p) => ({ ...p, path: p.path.replace(/^datasets\[0\]/, 'dataset') })));
+  }
 }
 
 /** Reads and validates a datasets JSON file. */
@@ -165,6 +189,10 @@ function resolveDataset(d: ParsedDataset, where: string, problems: Configuration
 
   checkUrl(d.source.url, '.source.url', add);
   if (d.source.auth) checkUrl(d.source.auth.tokenUrl, '.source.auth.tokenUrl', add);
+  const schedule = scheduleProblem(d.source.schedule);
+  if (schedule) {
+    add('.source.schedule', schedule, 'use rate(1 hour), rate(15 minutes), rate(1 day) or cron(0 6 * * ? *) (EventBridge syntax)');
+  }
 
   const names = new Set<string>();
   const fields: FieldConfig[] = d.fields.map((f) => {
@@ -234,19 +262,13 @@ function resolveDataset(d: ParsedDataset, where: string, problems: Configuration
   };
 }
 
-/** HTTPS only, no credentials in the URL or its query. */
+/** HTTPS only, no credentials in the URL (user info, query or fragment), through the shared detector. */
 function checkUrl(value: string, path: string, add: (path: string, problem: string, fix: string) => void): void {
-  const url = new URL(value);
-  if (url.protocol !== 'https:') {
-    add(path, `uses ${url.protocol.replace(':', '')}, not HTTPS`, 'serve it over https:// (TLS 1.2 or later)');
-  }
-  if (url.username || url.password) {
-    add(path, 'contains credentials', 'remove user:password@ and store the credential in the ApiCredential secret');
-  }
-  for (const param of url.searchParams.keys()) {
-    if (SECRET_QUERY_PARAMS.test(param)) {
-      add(path, `query parameter "${param}" looks like a credential`, 'remove it and store the credential in the ApiCredential secret');
-    }
+  for (const problem of httpsUrlProblems(value)) {
+    const fix = problem.includes('HTTPS')
+      ? 'serve it over https:// (TLS 1.2 or later)'
+      : 'remove it from the URL and store the credential in the ApiCredential secret (source.auth)';
+    add(path, problem, fix);
   }
 }
 

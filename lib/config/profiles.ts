@@ -1,6 +1,7 @@
 /** Deployment profiles: the sizes, counts and retention that differ between dev and prod. Pure. */
 import { z } from 'zod';
 import { ConfigurationError } from '../errors';
+import { MSK_STANDARD_BROKER_TYPES, POSTGRES_18_INSTANCE_CLASSES } from './instance-types';
 import { zodProblems } from './zod-problems';
 
 export const ProfileSchema = z
@@ -11,26 +12,30 @@ export const ProfileSchema = z
     /** NAT gateways created when an egress tier is asked for (never otherwise). */
     natGateways: z.number().int().min(1).max(3),
     /** CloudWatch Logs retention for platform logs (flow logs, audit), in days. */
-    platformLogRetentionDays: z.number().int().positive(),
+    platformLogRetentionDays: z.number().int().positive().max(3653),
     /** RDS automated backup retention, in days. */
     backupRetentionDays: z.number().int().min(1).max(35),
-    /** RDS instance class, without the `db.` prefix. */
-    databaseInstanceType: z.string().min(1),
+    /** RDS instance class, without the `db.` prefix: one RDS offers for PostgreSQL 18. */
+    databaseInstanceType: z.string().refine((v) => POSTGRES_18_INSTANCE_CLASSES.has(v), {
+      message: 'is not an instance class RDS offers for PostgreSQL 18 (without the "db." prefix, e.g. t4g.medium)',
+    }),
     databaseMultiAz: z.boolean(),
-    databaseAllocatedStorageGiB: z.number().int().min(20),
-    /** MSK broker instance type. */
-    brokerInstanceType: z.string().startsWith('kafka.'),
+    databaseAllocatedStorageGiB: z.number().int().min(20).max(16384),
+    /** MSK broker instance type (Standard brokers). */
+    brokerInstanceType: z.string().refine((v) => MSK_STANDARD_BROKER_TYPES.has(v), {
+      message: 'is not an MSK Standard broker size (e.g. kafka.t3.small, kafka.m7g.large)',
+    }),
     /** Brokers per availability zone. */
     brokersPerAz: z.number().int().min(1).max(4),
-    brokerStorageGiB: z.number().int().min(1),
+    brokerStorageGiB: z.number().int().min(1).max(16384),
     /** Default partitions per topic. */
-    topicPartitions: z.number().int().min(1),
+    topicPartitions: z.number().int().min(1).max(1000),
     /** Records per store invocation from the MSK event source mapping. */
     storeBatchSize: z.number().int().min(1).max(10000),
     /** Seconds the MSK event source mapping gathers records before invoking store. */
     storeBatchWindowSeconds: z.number().int().min(0).max(300),
     /** Lambda reserved concurrency per pipeline function. */
-    functionConcurrency: z.number().int().min(1),
+    functionConcurrency: z.number().int().min(1).max(1000),
     /** Whether stateful resources may be destroyed at all (also needs -c destroyData=true). */
     allowDestroy: z.boolean(),
   })
@@ -84,7 +89,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
  */
 export function resolveProfile(name: string | undefined, overrides: Partial<Profile> = {}): Profile {
   const key = (name ?? 'dev').trim();
-  const base = (PROFILES as Record<string, Profile | undefined>)[key];
+  const base = Object.hasOwn(PROFILES, key) ? (PROFILES as Record<string, Profile>)[key] : undefined;
   if (!base) {
     throw new ConfigurationError('Profile', [
       { path: 'profile', problem: `unknown profile "${key}"`, fix: `pass -c profile=dev or -c profile=prod` },
@@ -101,6 +106,18 @@ export function resolveProfile(name: string | undefined, overrides: Partial<Prof
   const parsed = ProfileSchema.safeParse({ ...base, ...overrides });
   if (!parsed.success) {
     throw new ConfigurationError(`Profile "${key}"`, zodProblems(parsed.error, 'profileOverrides'));
+  }
+  return parsed.data;
+}
+
+/**
+ * Checks a profile built in code (resolveProfile checks the ones it returns): constructs take a Profile object, and
+ * one assembled by hand, or changed after resolving, must meet the same schema. Returns the parsed profile.
+ */
+export function validateProfile(profile: unknown, where: string): Profile {
+  const parsed = ProfileSchema.safeParse(profile);
+  if (!parsed.success) {
+    throw new ConfigurationError(`Invalid ${where}`, zodProblems(parsed.error, 'profile'));
   }
   return parsed.data;
 }

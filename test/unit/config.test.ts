@@ -3,7 +3,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Classification } from '../../lib/classification';
-import { loadDatasetsConfig, PROFILES, resolveProfile, validateDatasetsConfig } from '../../lib/config';
+import {
+  loadDatasetsConfig,
+  MSK_STANDARD_BROKER_TYPES,
+  POSTGRES_18_INSTANCE_CLASSES,
+  PROFILES,
+  resolveProfile,
+  validateDatasetConfig,
+  validateDatasetsConfig,
+  validateProfile,
+} from '../../lib/config';
 import { ConfigurationError } from '../../lib/errors';
 import { EXAMPLE_DATASETS } from '../helpers/app';
 
@@ -156,6 +165,105 @@ describe('datasets config', () => {
         return err.problems.some((p) => p.path === `datasets[0] "patients".fields.${kept}.handling`);
       },
     ), { numRuns: 100 });
+  });
+});
+
+describe('datasets config: what used to get through', () => {
+  test.each([
+    ['rate(1 hours)', /needs the singular unit for 1/],
+    ['rate(5 hour)', /needs the plural unit for 5/],
+    ['rate(0 minutes)', /is not a positive whole number/],
+    ['rate(2 weeks)', /"weeks" is not a rate unit/],
+    ['cron(0 6 * * *)', /has 5 fields; EventBridge takes six/],
+    ['cron(0 0 6 * * ? *)', /has 7 fields/],
+    ['cron(0 6 * * * *)', /exactly one of day-of-month and day-of-week must be "\?"/],
+    ['cron(61 6 * * ? *)', /minutes "61" is not valid/],
+    ['cron(0 6 ? * MON-FRI *)', undefined],
+    ['cron(0/15 * * * ? *)', undefined],
+    ['cron(0 10 ? * 6L 2026-2030)', undefined],
+    ['rate(1 day)', undefined],
+    ['rate(15 minutes)', undefined],
+  ])('schedule %s', (schedule, expected) => {
+    const config = { datasets: [dataset({ source: { url: 'https://api.example.com/p', schedule } })] };
+    if (expected === undefined) {
+      expect(validateDatasetsConfig(config).datasets[0]!.source.schedule).toBe(schedule);
+    } else {
+      const err = problemsOf(config);
+      expect(err.problems).toEqual([expect.objectContaining({ path: 'datasets[0] "patients".source.schedule', problem: expect.stringMatching(expected) })]);
+    }
+  });
+
+  test.each([
+    ['https://api.example.com/x?auth_token=abc', /"auth_token" looks like a credential/],
+    ['https://api.example.com/x?X-Api-Key=abc', /"X-Api-Key" looks like a credential/],
+    ['https://api.example.com/x?session_token=abc', /"session_token" looks like a credential/],
+    ['https://api.example.com/x?API.KEY=abc', /"API\.KEY" looks like a credential/],
+    ['https://api.example.com/x?X-Amz-Signature=abc&X-Amz-Credential=def', /"X-Amz-Signature" looks like a credential/],
+    ['https://api.example.com/x#access_token=abc', /fragment parameter "access_token" looks like a credential/],
+    ['https://api.example.com/x?page=1;password=abc', /"password" looks like a credential/],
+    ['https://api.example.com/x?q=AKIAABCDEFGHIJKLMNOP', /the value of query parameter "q" looks like a secret/],
+    ['https://user@api.example.com/x', /contains credentials/],
+  ])('credential in %s is refused', (url, expected) => {
+    const err = problemsOf({ datasets: [dataset({ source: { url } })] });
+    expect(err.problems.map((p) => `${p.path}: ${p.problem}`).join('\n')).toMatch(expected);
+    expect(err.problems.every((p) => p.path === 'datasets[0] "patients".source.url')).toBe(true);
+  });
+
+  test('a paging cursor or an ordinary parameter is not a credential', () => {
+    const ok = validateDatasetsConfig({ datasets: [dataset({ source: { url: 'https://api.example.com/x?pageToken=abc&limit=100&sort_key=id' } })] });
+    expect(ok.datasets[0]!.source.url).toContain('pageToken');
+  });
+
+  test.each([
+    ['customerorders'], ['customer__orders'], ['customer_orders_'],
+  ])('dataset names that differ only by "_" are refused, naming both: customer_orders vs %s', (other) => {
+    const err = problemsOf({ datasets: [dataset({ name: 'customer_orders' }), dataset({ name: other })] });
+    expect(err.problems).toEqual([{
+      path: `datasets[1] "${other}"`,
+      problem: 'differs from datasets[0] "customer_orders" only by "_", so their construct ids collide',
+      fix: expect.stringMatching(/rename one/),
+    }]);
+  });
+
+  test('a config built in code and already resolved validates to an equal config (constructs re-validate it)', () => {
+    const loaded = loadDatasetsConfig(EXAMPLE_DATASETS);
+    expect(validateDatasetsConfig(loaded)).toEqual(loaded);
+    expect(validateDatasetConfig(loaded.datasets[0])).toEqual(loaded.datasets[0]);
+  });
+
+  test('one dataset validated on its own is named "dataset", with every problem', () => {
+    const loaded = loadDatasetsConfig(EXAMPLE_DATASETS);
+    const restricted = loaded.datasets.find((d) => d.classification === Classification.RESTRICTED)!;
+    const careless = { ...restricted, source: { ...restricted.source, url: 'http://api.example.com/x' }, fields: restricted.fields.map((f) => ({ ...f, handling: 'keep' as const })) };
+    try {
+      validateDatasetConfig(careless, 'IngestStage props.dataset');
+      throw new Error('expected a ConfigurationError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigurationError);
+      const err = e as ConfigurationError;
+      expect(err.message).toMatch(/^Invalid IngestStage props\.dataset/);
+      expect(err.problems.map((p) => p.path)).toEqual(expect.arrayContaining([
+        `dataset "${restricted.name}".source.url`,
+        ...restricted.fields.filter((f) => f.name !== restricted.idField && f.classification === Classification.RESTRICTED).map((f) => `dataset "${restricted.name}".fields.${f.name}.handling`),
+      ]));
+    }
+  });
+});
+
+describe('profiles: what used to get through', () => {
+  test('instance classes RDS does not offer for PostgreSQL 18 and broker sizes MSK does not have are refused', () => {
+    expect(() => resolveProfile('dev', { databaseInstanceType: 't3.micro' })).toThrow(/profileOverrides\.databaseInstanceType: is not an instance class RDS offers for PostgreSQL 18/);
+    expect(() => resolveProfile('dev', { databaseInstanceType: 'db.t4g.medium' })).toThrow(/databaseInstanceType/);
+    expect(() => resolveProfile('dev', { brokerInstanceType: 'kafka.t3.micro' })).toThrow(/brokerInstanceType: is not an MSK Standard broker size/);
+    expect(() => validateProfile({ ...PROFILES.prod, functionConcurrency: '20' }, 'profile')).toThrow(/profile\.functionConcurrency/);
+  });
+
+  test('both profiles use instance types the lists hold', () => {
+    for (const profile of Object.values(PROFILES)) {
+      expect(POSTGRES_18_INSTANCE_CLASSES.has(profile.databaseInstanceType)).toBe(true);
+      expect(MSK_STANDARD_BROKER_TYPES.has(profile.brokerInstanceType)).toBe(true);
+      expect(validateProfile(profile, 'profile')).toEqual(profile);
+    }
   });
 });
 

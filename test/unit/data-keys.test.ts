@@ -101,4 +101,22 @@ describe('DataKeys', () => {
     expect(Object.values(Template.fromStack(prod).findResources('AWS::KMS::Key')).every((k) => k.DeletionPolicy === 'Retain')).toBe(true);
     expect(Stack.of(prod).node.tryGetContext('destroyData')).toBe('true');
   });
+
+  test('removal policies CloudFormation does not support on a key are refused before the deploy', () => {
+    // SNAPSHOT synthesized to DeletionPolicy: Snapshot on AWS::KMS::Key, which CloudFormation rejects at deploy.
+    expect(() => new DataKeys(testStack(), 'K', { removalPolicy: RemovalPolicy.SNAPSHOT }))
+      .toThrow(/removalPolicy: SNAPSHOT is not a deletion policy CloudFormation supports on AWS::KMS::Key/);
+    expect(() => new DataKeys(testStack(), 'K', { removalPolicy: 'keep' as unknown as RemovalPolicy }))
+      .toThrow(/removalPolicy: "keep" is not a RemovalPolicy/);
+    const retained = testStack();
+    new DataKeys(retained, 'Keys', { removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
+    expect(Object.values(Template.fromStack(retained).findResources('AWS::KMS::Key')).every((k) => k.DeletionPolicy === 'RetainExceptOnCreate')).toBe(true);
+  });
+
+  test('careless existing keys and prefixes from JavaScript callers are named', () => {
+    expect(() => new DataKeys(testStack(), 'K', { existingKeys: { restricted: 'arn:aws:kms:eu-west-1:111111111111:key/x' as never, secret: undefined } as never }))
+      .toThrow(/2 problems[\s\S]*existingKeys\.restricted: "arn:aws:kms[^"]*" is not a KMS key[\s\S]*existingKeys\.secret: is not a key role/);
+    expect(() => new DataKeys(testStack(), 'K', { aliasPrefix: 42 as never })).toThrow(/aliasPrefix: 42 is not a valid alias prefix/);
+  });
 });
+

@@ -1,12 +1,14 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, BucketEncryption, BucketProps } from 'aws-cdk-lib/aws-s3';
+import { Duration } from 'aws-cdk-lib';
+import { BlockPublicAccess, BucketEncryption, BucketProps, ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { ServicePrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { Classification } from '../../lib/classification';
 import { listAcknowledgements } from '../../lib/compliance';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { AccessLogBucket } from '../../lib/constructs/storage/access-log-bucket';
 import { SecureBucket } from '../../lib/constructs/storage/secure-bucket';
+import { ConfigurationError } from '../../lib/errors';
 import { testStack } from '../helpers/app';
 
 function setup(context: Record<string, unknown> = {}) {
@@ -138,5 +140,46 @@ describe('SecureBucket', () => {
     expect(() => new SecureBucket(s.stack, 'X', {
       classification: Classification.PUBLIC, keys: s.keys, accessLogBucket: s.logs, bucketProps: { removalPolicy: 'destroy' as never },
     })).toThrow(/bucketProps\.removalPolicy/);
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    // Each of these synthesized before (a `=== true` check let truthy non-booleans through, eventBridgeEnabled
+    // reached aws-cdk-lib's handler Lambda, unknown keys and short noncurrent expiries were spread into the bucket).
+    ['autoDeleteObjects: 1', { autoDeleteObjects: 1 }, /bucketProps\.autoDeleteObjects: 1 is not a boolean/],
+    ['publicReadAccess: "true"', { publicReadAccess: 'true' }, /bucketProps\.publicReadAccess: "true" is not a boolean/],
+    ['versioned: "false"', { versioned: 'false' }, /bucketProps\.versioned: "false" is not a boolean/],
+    ['eventBridgeEnabled', { eventBridgeEnabled: true }, /bucketProps\.eventBridgeEnabled: needs the notifications-handler Lambda[\s\S]*encrypted SQS queue/],
+    ['an unknown setting', { publicReadAcess: true }, /bucketProps\.publicReadAcess: is not a bucket setting this construct takes/],
+    ['replication rules', { replicationRules: [] }, /bucketProps\.replicationRules: replication needs a destination bucket/],
+    ['an invalid name', { bucketName: 'My_Bucket' }, /bucketProps\.bucketName: "My_Bucket" is not a valid S3 bucket name/],
+    ['noncurrent versions expired early', { lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(1) }] },
+      /bucketProps\.lifecycleRules\[0\]\.noncurrentVersionExpiration: expires overwritten and deleted versions after 1 days, before the \d+ days/],
+    ['a lifecycle rule without an action', { lifecycleRules: [{ prefix: 'tmp/' }] }, /bucketProps\.lifecycleRules\[0\]: has no action/],
+    ['a fractional lifecycle duration', { lifecycleRules: [{ expiration: Duration.hours(36) }] }, /lifecycleRules\[0\]\.expiration: 1 day 12 hours is not a whole number of days/],
+    ['Object Lock retention without Object Lock', { objectLockDefaultRetention: ObjectLockRetention.governance(Duration.days(30)) }, /bucketProps\.objectLockDefaultRetention: needs objectLockEnabled: true/],
+  ])('refuses %s with a ConfigurationError', (_name, bucketProps, expected) => {
+    const s = setup();
+    let attempt = 0;
+    const build = () => new SecureBucket(s.stack, `X${attempt++}`, { classification: Classification.INTERNAL, keys: s.keys, accessLogBucket: s.logs, bucketProps });
+    expect(build).toThrow(ConfigurationError);
+    expect(build).toThrow(expected);
+  });
+
+  test('accepted settings reach the bucket: TLS 1.3 when asked for, own lifecycle rules beside the retention rule', () => {
+    const s = setup();
+    const b = new SecureBucket(s.stack, 'Tuned', {
+      classification: Classification.PUBLIC, keys: s.keys, accessLogBucket: s.logs,
+      bucketProps: { minimumTLSVersion: 1.3, eventBridgeEnabled: false, lifecycleRules: [{ id: 'Tmp', prefix: 'tmp/', expiration: Duration.days(7) }] },
+    });
+    const template = Template.fromStack(s.stack).toJSON();
+    const props = template.Resources[s.stack.getLogicalId(b.bucket.node.defaultChild as never)].Properties;
+    expect(props.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({ Id: 'Tmp', Prefix: 'tmp/', ExpirationInDays: 7 }),
+      expect.objectContaining({ Id: 'RetainNoncurrentVersions', NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+    ]);
+    expect(props.NotificationConfiguration).toBeUndefined();
+    const policy = Object.values(template.Resources as Record<string, { Type: string; Properties: { Bucket: unknown; PolicyDocument: unknown } }>)
+      .find((r) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties.Bucket).includes(s.stack.getLogicalId(b.bucket.node.defaultChild as never)))!;
+    expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"s3:TlsVersion":1.3');
   });
 });

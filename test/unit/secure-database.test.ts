@@ -181,6 +181,30 @@ describe('SecureDatabase', () => {
     t.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: false });
     expect(Stack.isStack(stack)).toBe(true);
   });
+
+  test('the default PostgreSQL port, an instance class RDS does not offer for PostgreSQL 18 and truthy non-booleans are refused', () => {
+    // Each synthesized before: 5432 failed AwsSolutions-RDS11 at synth, db.t3.micro failed at deploy, and
+    // `publiclyAccessible: 'yes'` passed an `=== true` check.
+    const attempt = (extra: Record<string, unknown>, profile = resolveProfile('dev')) => {
+      const stack = testStack();
+      const keys = new DataKeys(stack, 'Keys');
+      const network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90 });
+      return () => new SecureDatabase(stack, 'Database', { network, keys, profile, ...extra });
+    };
+    expect(attempt({ port: 5432 })).toThrow(/port: 5432 is PostgreSQL's default port/);
+    expect(attempt({}, { ...resolveProfile('dev'), databaseInstanceType: 't3.micro' }))
+      .toThrow(/profile\.databaseInstanceType: is not an instance class RDS offers for PostgreSQL 18/);
+    expect(attempt({ publiclyAccessible: 'yes', storageEncrypted: 0, schema: ['pipeline'] }))
+      .toThrow(/3 problems[\s\S]*publiclyAccessible: "yes" is not a boolean[\s\S]*storageEncrypted: 0 is not a boolean[\s\S]*schema: \["pipeline"\] cannot hold/);
+  });
+
+  test('a datasets config built in code is validated like one loaded from a file', () => {
+    const config = loadDatasetsConfig(EXAMPLE_DATASETS);
+    const [first, ...rest] = config.datasets;
+    const careless = { datasets: [{ ...first!, source: { ...first!.source, url: 'http://admin:pw@api.example.com/x?api_key=1' } }, ...rest] };
+    expect(() => build('dev', { datasets: careless }))
+      .toThrow(/SecureDatabase TestStack\/Database: 3 problems[\s\S]*datasets\[0\] "weather_observations"\.source\.url: uses http, not HTTPS[\s\S]*contains credentials[\s\S]*"api_key" looks like a credential/);
+  });
 });
 
 describe('SecureDatabase backups and removal', () => {

@@ -21,7 +21,9 @@ import { testStack } from '../helpers/app';
 
 /** The test's own datasets, one per classification (topics depend only on names and classifications). */
 const dataset = (name: string, classification: Classification): DatasetConfig => ({
-  name, classification, idField: 'id', fields: [],
+  name, classification, idField: 'id',
+  // SecureStream validates its datasets like a loaded config: an id and one more field at least.
+  fields: (['id', 'value'] as const).map((field) => ({ name: field, type: 'string', handling: 'tokenize', classification, required: true })),
   source: { url: `https://example.com/${name}`, schedule: 'rate(1 hour)', maxResponseBytes: 1024 * 1024 },
 });
 const DATASETS: DatasetsConfig = { datasets: [

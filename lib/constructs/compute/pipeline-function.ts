@@ -1,6 +1,7 @@
 /** The one way this project creates a Lambda function: hardened, in the VPC, encrypted, traced, bounded. */
+import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { Connections, IConnectable, Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { Grant, IGrantable, IPrincipal, ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -13,15 +14,19 @@ import { Classification, policyFor } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
 import { EGRESS_TIER } from '../../compliance/markers';
 import { secretLikeVariables } from '../../compliance/rules/no-secret-in-lambda-environment';
-import { Profile } from '../../config';
+import { Profile, validateProfile } from '../../config';
+import { CLASSIFICATIONS } from '../../classification';
 import { ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
+import { checkDuration, checkInstance, checkString } from '../common/prop-checks';
 import { ISOLATED_TIER, tieredSecurityGroup } from '../common/security-group';
 import { DataKeys } from '../keys/data-keys';
-import type { SecureNetwork } from '../network/secure-network';
+// A value import (instanceof in checkFunctionProps): the cycle through SecureNetwork's own function is harmless,
+// because the class is read when a function is constructed, never while the modules load.
+import { SecureNetwork } from '../network/secure-network';
 
 /** The newest Node.js LTS the Lambda service offers. */
 export const PIPELINE_RUNTIME = Runtime.NODEJS_24_X;
@@ -46,9 +51,9 @@ export interface PipelineFunctionProps {
   readonly internetAccess?: boolean;
   /** Environment: references only (ARNs, names), never secret values. @default none */
   readonly environment?: Readonly<Record<string, string>>;
-  /** @default 30 seconds */
+  /** A whole number of seconds from 1 second to 15 minutes (what Lambda accepts). @default 30 seconds */
   readonly timeout?: Duration;
-  /** @default 256 */
+  /** Whole MB from 128 to 10240 (what Lambda accepts). @default 256 */
   readonly memorySize?: number;
   /** @default the profile's functionConcurrency */
   readonly reservedConcurrency?: number;
@@ -57,8 +62,26 @@ export interface PipelineFunctionProps {
    * runtime may lack (e.g. `@aws-sdk/rds-signer`). @default ['@aws-sdk/*']
    */
   readonly externalModules?: readonly string[];
+  /** At most 256 characters (Lambda's limit). @default `secure-data-pipeline <id>` */
   readonly description?: string;
 }
+
+/** Handler sources NodejsFunction can bundle. */
+const ENTRY_FILE = /\.(jsx?|tsx?|cjs|cts|mjs|mts)$/;
+
+/**
+ * Names the Lambda runtime sets itself and refuses in a function's environment.
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ */
+const RESERVED_VARIABLES: ReadonlySet<string> = new Set([
+  'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+]);
+
+/** Lambda's limit on the whole environment (names and values), in bytes. */
+const ENVIRONMENT_LIMIT_BYTES = 4096;
 
 /**
  * A NodejsFunction bundled locally by esbuild (never Docker): latest Node LTS on arm64, minified with source maps,
@@ -83,29 +106,32 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
     const problems = new ProblemCollector(`PipelineFunction ${this.node.path}`);
-    const entry = path.isAbsolute(props.entry) ? props.entry : path.join(PROJECT_ROOT, props.entry);
-    const secretLike = secretLikeVariables(props.environment ?? {});
+    problems.checkPropsObject(props);
+    const environment: unknown = props.environment;
+    const secretLike = secretLikeVariables(typeof environment === 'object' && environment !== null ? environment as Record<string, unknown> : {});
     if (secretLike.length > 0) {
       problems.add(`environment.${secretLike.join(', environment.')}`, 'looks like a secret value',
         'store it in Secrets Manager and pass the secret ARN (e.g. API_CREDENTIAL_SECRET_ARN)');
     }
-    if (props.internetAccess && !props.network.egressSubnets) {
+    if (props.internetAccess === true && !props.network?.egressSubnets) {
       problems.add('internetAccess', 'the network has no egress tier', 'create SecureNetwork with egress: true');
     }
-    if (!props.network.awsApiClientSecurityGroup) {
+    checkFunctionProps(props, problems);
+    const entry = typeof props.entry !== 'string' || path.isAbsolute(props.entry) ? props.entry : path.join(PROJECT_ROOT, props.entry);
+    if (typeof entry === 'string' && ENTRY_FILE.test(entry) && !fs.existsSync(entry)) {
+      problems.add('entry', `${entry} does not exist`, 'give the handler source relative to the project root, e.g. lambda/ingest/index.ts');
+    }
+    if (props.network instanceof SecureNetwork && !props.network.awsApiClientSecurityGroup) {
       problems.add('network', 'has no interface-endpoint security group, so the function could reach no AWS API',
         'pass existingEndpointSecurityGroup (the group of your VPC\'s interface endpoints) to SecureNetwork with existingVpc');
     }
-    if (!props.internetAccess && !props.network.s3ClientSecurityGroup) {
+    if (props.network instanceof SecureNetwork && props.internetAccess !== true && !props.network.s3ClientSecurityGroup) {
       // Every isolated function touches S3: data, or the pre-signed URL a custom resource answers CloudFormation through.
       problems.add('network', 'knows no S3 prefix list, so an isolated-tier function could not reach S3 (nor answer CloudFormation)',
         'create SecureNetwork with egress: true plus keys and profile (it looks the list up at deploy time), or pass s3PrefixListId (aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3)');
     }
-    const concurrency = props.reservedConcurrency ?? props.profile.functionConcurrency;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      problems.add('reservedConcurrency', `${concurrency}`, 'reserve at least 1 so the function cannot starve or flood its neighbours');
-    }
     problems.throwIfAny();
+    const concurrency = props.reservedConcurrency ?? props.profile.functionConcurrency;
 
     const { network, keys } = props;
     this.classification = props.classification;
@@ -192,12 +218,12 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
   }
 
   public addEnvironment(key: string, value: string): void {
-    const secretLike = secretLikeVariables({ [key]: value });
-    if (secretLike.length > 0) {
-      const problems = new ProblemCollector(`PipelineFunction ${this.node.path}`);
+    const problems = new ProblemCollector(`PipelineFunction ${this.node.path}`);
+    if (secretLikeVariables({ [key]: value }).length > 0) {
       problems.add(`environment.${key}`, 'looks like a secret value', 'store it in Secrets Manager and pass the secret ARN');
-      problems.throwIfAny();
     }
+    checkEnvironment({ [key]: value }, problems);
+    problems.throwIfAny();
     this.function.addEnvironment(key, value);
   }
 }
@@ -238,4 +264,55 @@ function basePolicy(scope: Construct): ManagedPolicy {
   acknowledge(policy, 'AwsSolutions-IAM5[Resource::*]',
     'Lambda manages its VPC network interfaces before their ids exist, and X-Ray PutTraceSegments has no resource type; these are the only wildcard actions and they live in this one policy');
   return policy;
+}
+
+/**
+ * Every prop a JavaScript caller or a careless team stack can get wrong, checked against what Lambda accepts
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html: memory 128–10240 MB, timeout up to
+ * 900 seconds, description up to 256 characters, environment names `[a-zA-Z]([a-zA-Z0-9_])+`, 4 KB in all).
+ */
+function checkFunctionProps(props: PipelineFunctionProps, problems: ProblemCollector): void {
+  checkString(problems, 'entry', props.entry, ENTRY_FILE, 'a .ts or .js handler file, e.g. lambda/ingest/index.ts', false);
+  checkString(problems, 'handler', props.handler, /^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/, 'the name of an exported function, e.g. handler');
+  problems.checkOneOf('classification', props.classification, CLASSIFICATIONS);
+  checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');
+  checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
+  problems.collect(() => validateProfile(props.profile, 'profile'));
+  problems.checkBoolean('internetAccess', props.internetAccess);
+  problems.checkInteger('memorySize', props.memorySize, { min: 128, max: 10240, unit: 'MB' });
+  problems.checkInteger('reservedConcurrency', props.reservedConcurrency, { min: 1, max: 1000 });
+  checkDuration(problems, 'timeout', props.timeout, { min: Duration.seconds(1), max: Duration.minutes(15), unit: 'seconds' });
+  if (props.description !== undefined && (typeof props.description !== 'string' || props.description.length > 256)) {
+    problems.add('description', 'is not a string of at most 256 characters', 'shorten it (Lambda keeps 256 characters)');
+  }
+  if (props.externalModules !== undefined
+    && (!Array.isArray(props.externalModules) || !props.externalModules.every((m) => typeof m === 'string' && m.length > 0))) {
+    problems.add('externalModules', 'is not a list of module names', "pass module names or patterns, e.g. ['@aws-sdk/*']");
+  }
+  checkEnvironment(props.environment, problems);
+}
+
+/** Names Lambda accepts and does not reserve, string values, 4 KB in all. */
+function checkEnvironment(environment: unknown, problems: ProblemCollector): void {
+  if (environment === undefined) return;
+  if (typeof environment !== 'object' || environment === null || Array.isArray(environment)) {
+    problems.add('environment', 'is not an object of names to values', 'pass { NAME: "value" }');
+    return;
+  }
+  let bytes = 0;
+  for (const [name, value] of Object.entries(environment)) {
+    if (!/^[a-zA-Z][a-zA-Z0-9_]+$/.test(name)) {
+      problems.add(`environment.${name}`, 'is not a name Lambda accepts', 'use letters, digits and "_", starting with a letter, at least 2 characters');
+    } else if (RESERVED_VARIABLES.has(name)) {
+      problems.add(`environment.${name}`, 'is set by the Lambda runtime itself', 'remove it; the runtime provides it');
+    }
+    if (typeof value !== 'string') {
+      problems.add(`environment.${name}`, `${typeof value} is not a string`, 'pass every value as a string (String(value))');
+    } else if (!Token.isUnresolved(value)) {
+      bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+    }
+  }
+  if (bytes > ENVIRONMENT_LIMIT_BYTES) {
+    problems.add('environment', `holds ${bytes} bytes, more than Lambda's ${ENVIRONMENT_LIMIT_BYTES}`, 'pass large settings through S3 or Parameter Store and their name here');
+  }
 }

@@ -20,11 +20,12 @@ import { HostedRotation, ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
-import { DatasetsConfig, Profile } from '../../config';
-import { ConfigurationError, ProblemCollector } from '../../errors';
+import { DatasetsConfig, Profile, validateDatasetsConfig, validateProfile } from '../../config';
+import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { customResourceServiceTimeout } from '../common/custom-resource';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
+import { checkInstance } from '../common/prop-checks';
 import { applyProfileToRemoval, dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
 import { DATA_TIER, ISOLATED_TIER, tieredSecurityGroup } from '../common/security-group';
 import { tagClassification } from '../common/tags';
@@ -38,7 +39,7 @@ export interface SecureDatabaseProps {
   readonly network: SecureNetwork;
   readonly keys: DataKeys;
   readonly profile: Profile;
-  /** Database port; a non-default port keeps scanners for 5432 away. @default 5433 */
+  /** Database port from 1150 to 65535, not 5432: a non-default port keeps scanners for 5432 away. @default 5433 */
   readonly port?: number;
   /** Name of the database created. @default 'pipeline' */
   readonly databaseName?: string;
@@ -82,6 +83,24 @@ export const BACKUP_PLAN_RETENTION_DAYS = 35;
 export const MAX_RECOVERY_POINT_RETENTION_DAYS = 365;
 /** The shortest grace AWS Backup allows before a COMPLIANCE lock becomes immutable. */
 const COMPLIANCE_LOCK_GRACE_DAYS = 3;
+const POSTGRES_DEFAULT_PORT = 5432;
+
+/**
+ * RDS refuses a DBName that is a word the engine reserves
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html, DBName); these are
+ * PostgreSQL's reserved key words (https://www.postgresql.org/docs/current/sql-keywords-appendix.html).
+ */
+const POSTGRES_RESERVED_WORDS: ReadonlySet<string> = new Set([
+  'all', 'analyse', 'analyze', 'and', 'any', 'array', 'as', 'asc', 'asymmetric', 'authorization', 'binary', 'both', 'case',
+  'cast', 'check', 'collate', 'collation', 'column', 'concurrently', 'constraint', 'create', 'cross', 'current_catalog',
+  'current_date', 'current_role', 'current_schema', 'current_time', 'current_timestamp', 'current_user', 'default',
+  'deferrable', 'desc', 'distinct', 'do', 'else', 'end', 'except', 'false', 'fetch', 'for', 'foreign', 'freeze', 'from',
+  'full', 'grant', 'group', 'having', 'ilike', 'in', 'initially', 'inner', 'intersect', 'into', 'is', 'isnull', 'join',
+  'lateral', 'leading', 'left', 'like', 'limit', 'localtime', 'localtimestamp', 'natural', 'not', 'notnull', 'null',
+  'offset', 'on', 'only', 'or', 'order', 'outer', 'overlaps', 'placing', 'primary', 'references', 'returning', 'right',
+  'select', 'session_user', 'similar', 'some', 'symmetric', 'system_user', 'table', 'tablesample', 'then', 'to',
+  'trailing', 'true', 'union', 'unique', 'user', 'using', 'variadic', 'verbose', 'when', 'where', 'window', 'with',
+]);
 const MASTER_USER = 'pipeline_admin';
 
 export class SecureDatabase extends Construct {
@@ -104,30 +123,45 @@ export class SecureDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureDatabaseProps) {
     super(scope, id);
-    applyProfileToRemoval(this, props.profile);
+    applyProfileToRemoval(this, props?.profile);
     const problems = new ProblemCollector(`SecureDatabase ${this.node.path}`);
-    const refuse = (prop: keyof SecureDatabaseProps, insecure: unknown, problem: string) => {
-      if (props[prop] === insecure) problems.add(prop, problem, `remove ${prop}; the secure setting is enforced`);
+    problems.checkPropsObject(props);
+    if (props.datasets !== undefined) problems.collect(() => validateDatasetsConfig(props.datasets, 'datasets'));
+    const refuse = (prop: keyof SecureDatabaseProps, insecure: boolean, problem: string) => {
+      if (problems.checkBoolean(prop, props[prop]) && props[prop] === insecure) {
+        problems.add(prop, problem, `remove ${prop}; the secure setting is enforced`);
+      }
     };
     refuse('publiclyAccessible', true, 'would give the database a public address');
     refuse('storageEncrypted', false, 'would store data unencrypted');
     refuse('forceSsl', false, 'would accept connections without TLS');
     refuse('iamAuthentication', false, 'would leave passwords as the only way to connect');
+    checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');
+    checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
+    // The instance class is checked against what RDS offers for PostgreSQL 18 here, not at deploy.
+    problems.collect(() => validateProfile(props.profile, 'profile'));
     this.port = props.port ?? DEFAULT_DATABASE_PORT;
     if (!Number.isInteger(this.port) || this.port < 1150 || this.port > 65535) {
-      problems.add('port', `${this.port} is outside what RDS accepts`, 'use a port from 1150 to 65535');
+      problems.add('port', `${describeValue(this.port)} is outside what RDS accepts`, 'use a port from 1150 to 65535');
+    } else if (this.port === POSTGRES_DEFAULT_PORT) {
+      // AwsSolutions-RDS11 fails a database on its engine's default port.
+      problems.add('port', `${POSTGRES_DEFAULT_PORT} is PostgreSQL's default port, which scanners try first and the AwsSolutions pack refuses`,
+        `leave it out (${DEFAULT_DATABASE_PORT}) or pick another port from 1150 to 65535`);
     }
     this.databaseName = props.databaseName ?? 'pipeline';
     this.schema = props.schema ?? 'pipeline';
-    if (!/^[a-z][a-z0-9_]{0,62}$/.test(this.schema) || this.schema === 'public' || this.schema.startsWith('pg_')) {
-      problems.add('schema', `"${this.schema}" cannot hold the dataset tables`, 'use lower_snake_case, not public or pg_*');
+    // The same rules the deploy-time bootstrap applies (lambda/db-bootstrap/sql.ts), so they fail here first.
+    if (typeof this.schema !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(this.schema) || ['public', 'information_schema'].includes(this.schema)
+      || this.schema.startsWith('pg_')) {
+      problems.add('schema', `${describeValue(this.schema)} cannot hold the dataset tables`, 'use lower_snake_case, not public, information_schema or pg_*');
     }
-    if (!/^[a-z][a-z0-9_]{0,62}$/.test(this.databaseName)) {
-      problems.add('databaseName', `"${this.databaseName}" is not a valid database name`, 'use lower_snake_case starting with a letter');
+    if (typeof this.databaseName !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(this.databaseName) || POSTGRES_RESERVED_WORDS.has(this.databaseName)) {
+      problems.add('databaseName', `${describeValue(this.databaseName)} is not a valid database name`,
+        'use lower_snake_case starting with a letter, not a PostgreSQL reserved word');
     }
     const rotationDays = props.rotationDays ?? 30;
     if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 90) {
-      problems.add('rotationDays', `${rotationDays} days between rotations`, 'rotate at least every 90 days');
+      problems.add('rotationDays', `${describeValue(rotationDays)} days between rotations`, 'rotate at least every 90 days, as a whole number of days');
     }
     const destroy = destroyDataAllowed(this);
     if (props.backupVaultLock !== undefined && !VAULT_LOCK_MODES.includes(props.backupVaultLock)) {

@@ -4,12 +4,15 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { Classification, CLASSIFICATIONS, KeyRole, policyFor } from '../../classification';
-import { ProblemCollector } from '../../errors';
+import { describeValue, ProblemCollector } from '../../errors';
+import { checkRemovalPolicy } from '../common/prop-checks';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { arnParts } from '../common/arn-parts';
 
 export type DataKeyRole = KeyRole | 'audit';
+
+const KEY_ROLES: readonly DataKeyRole[] = ['public', 'internal', 'restricted', 'audit'];
 
 export interface DataKeysProps {
   /**
@@ -23,7 +26,10 @@ export interface DataKeysProps {
    * @default a new key for every role
    */
   readonly existingKeys?: Partial<Record<DataKeyRole, IKey>>;
-  /** Only DESTROY with the app's double opt-in (-c profile=dev -c destroyData=true). @default RETAIN */
+  /**
+   * RETAIN (or RETAIN_ON_UPDATE_OR_DELETE); DESTROY only with the app's double opt-in (-c profile=dev
+   * -c destroyData=true). SNAPSHOT is refused: CloudFormation cannot snapshot a KMS key. @default RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
   /** Days a deleted key waits before it is gone. @default 30 */
   readonly pendingWindowDays?: number;
@@ -42,27 +48,38 @@ export class DataKeys extends Construct {
   constructor(scope: Construct, id: string, props: DataKeysProps = {}) {
     super(scope, id);
     const problems = new ProblemCollector(`DataKeys ${this.node.path}`);
-    const prefix = props.aliasPrefix ?? `secure-data-pipeline/${this.node.path.replace(/[^a-zA-Z0-9/_-]/g, '-')}`;
-    if (!/^[a-zA-Z0-9/_-]{1,200}$/.test(prefix) || prefix.startsWith('aws') || prefix.startsWith('/') || prefix.endsWith('/')) {
-      problems.add('aliasPrefix', `"${prefix}" is not a valid alias prefix`, 'use letters, digits, "/", "_" and "-", not starting with "aws" or "/"');
+    problems.checkPropsObject(props);
+    const prefix: unknown = props.aliasPrefix ?? `secure-data-pipeline/${this.node.path.replace(/[^a-zA-Z0-9/_-]/g, '-')}`;
+    if (typeof prefix !== 'string' || !/^[a-zA-Z0-9/_-]{1,200}$/.test(prefix) || prefix.startsWith('aws') || prefix.startsWith('/')
+      || prefix.endsWith('/') || prefix.includes('//')) {
+      problems.add('aliasPrefix', `${describeValue(prefix)} is not a valid alias prefix`, 'use letters, digits, "/", "_" and "-", not starting with "aws" or "/"');
     }
     const pendingWindow = props.pendingWindowDays ?? 30;
     if (!Number.isInteger(pendingWindow) || pendingWindow < 7 || pendingWindow > 30) {
-      problems.add('pendingWindowDays', `${pendingWindow} is outside 7–30`, 'use a whole number of days from 7 to 30');
+      problems.add('pendingWindowDays', `${describeValue(pendingWindow)} is outside 7–30`, 'use a whole number of days from 7 to 30');
     }
-    for (const role of Object.keys(props.existingKeys ?? {})) {
-      if (!['public', 'internal', 'restricted', 'audit'].includes(role)) {
-        problems.add(`existingKeys.${role}`, 'is not a key role', 'use public, internal, restricted or audit');
+    const existing: unknown = props.existingKeys;
+    if (existing !== undefined && (typeof existing !== 'object' || existing === null || Array.isArray(existing))) {
+      problems.add('existingKeys', `${describeValue(existing)} is not an object of keys by role`, 'pass { restricted: key, ... }');
+    } else {
+      for (const [role, key] of Object.entries(props.existingKeys ?? {})) {
+        if (!(KEY_ROLES as readonly string[]).includes(role)) {
+          problems.add(`existingKeys.${role}`, 'is not a key role', `use ${KEY_ROLES.join(', ')}`);
+        } else if (key !== undefined && typeof (key as Partial<IKey> | null)?.keyArn !== 'string') {
+          problems.add(`existingKeys.${role}`, `${describeValue(key)} is not a KMS key`, 'pass a kms.Key or Key.fromKeyArn(...)');
+        }
       }
     }
+    checkRemovalPolicy(problems, 'removalPolicy', props.removalPolicy, ['AWS::KMS::Key']);
+    // DESTROY without the app's double opt-in is reported with the other problems.
+    const removalPolicy = problems.collect(() => dataRemovalPolicy(this, props.removalPolicy, 'removalPolicy'));
     problems.throwIfAny();
-    const removalPolicy = dataRemovalPolicy(this, props.removalPolicy, 'removalPolicy');
 
     const make = (role: DataKeyRole, rotationDays: number, classification: Classification, description: string): IKey => {
       const existing = props.existingKeys?.[role];
       if (existing) return existing;
       const key = new Key(this, keyId(role), {
-        alias: `alias/${prefix}/${role}`,
+        alias: `alias/${prefix as string}/${role}`,
         description,
         enableKeyRotation: true,
         rotationPeriod: Duration.days(rotationDays),

@@ -28,9 +28,10 @@ import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge } from '../../compliance/acknowledge';
 import { Profile } from '../../config';
-import { ConfigurationError, ProblemCollector } from '../../errors';
+import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { encryptedLogGroup } from '../common/log-group';
+import { checkLogRetention } from '../common/prop-checks';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { ENDPOINT_TIER, ISOLATED_TIER, tieredSecurityGroup } from '../common/security-group';
 import { DataKeys } from '../keys/data-keys';
@@ -159,13 +160,16 @@ export class SecureNetwork extends Construct {
   constructor(scope: Construct, id: string, props: SecureNetworkProps) {
     super(scope, id);
     const problems = new ProblemCollector(`SecureNetwork ${this.node.path}`);
+    problems.checkPropsObject(props);
+    checkNetworkProps(props, problems);
     const azCount = props.azCount ?? 2;
     const natGateways = props.natGateways ?? 1;
     if (!Number.isInteger(azCount) || azCount < 2 || azCount > 6) {
-      problems.add('azCount', `${azCount} availability zones`, 'use 2 to 6 so data stores can fail over');
+      problems.add('azCount', `${describeValue(azCount)} availability zones`, 'use 2 to 6 so data stores can fail over');
     }
-    if (props.egress && (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > azCount)) {
-      problems.add('natGateways', `${natGateways} NAT gateways for ${azCount} zones`, `use 1 to ${azCount}`);
+    // Type and range are checked in checkNetworkProps; here only the count against the zones.
+    if (props.egress === true && Number.isInteger(azCount) && Number.isInteger(natGateways) && natGateways >= 1 && natGateways > azCount) {
+      problems.add('natGateways', `${describeValue(natGateways)} NAT gateways for ${describeValue(azCount)} zones`, `use 1 to ${describeValue(azCount)}`);
     }
     if ((props.keys === undefined) !== (props.profile === undefined)) {
       problems.add(props.keys ? 'profile' : 'keys', 'is missing while its pair is set', 'pass both keys and profile (they run the network\'s deploy-time function), or neither');
@@ -429,9 +433,9 @@ function hasSubnets(vpc: IVpc, selection: SubnetSelection): boolean {
 
 /** The CIDR is a literal network address, no larger than AWS allows and large enough for the tiers. */
 function checkCidr(cidr: string, azCount: number, egress: boolean, problems: ProblemCollector): void {
-  const parsed = Token.isUnresolved(cidr) ? undefined : parseCidr(cidr);
+  const parsed = typeof cidr !== 'string' || Token.isUnresolved(cidr) ? undefined : parseCidr(cidr);
   if (!parsed) {
-    problems.add('cidr', `"${cidr}" is not a literal IPv4 CIDR`, 'pass a literal such as "10.40.0.0/16"');
+    problems.add('cidr', `${describeValue(cidr)} is not a literal IPv4 CIDR`, 'pass a literal such as "10.40.0.0/16"');
     return;
   }
   if (networkOf(parsed) !== cidr) {
@@ -487,4 +491,37 @@ function fixFor(prop: string): string {
 /** CloudFormation's regional bucket for custom-resource responses (the region is written without dashes). */
 function cloudFormationResponseBucket(scope: Construct): string {
   return `cloudformation-custom-resource-response-${regionWithoutDashes(scope)}`;
+}
+
+/**
+ * Props a JavaScript caller can get wrong in ways the checks above would misread: a truthy non-boolean `egress`,
+ * a missing or non-key `logKey`, a retention CloudWatch Logs refuses, endpoint names that are not construct ids.
+ * (The CIDR and existingVpc checks live in the constructor.)
+ */
+/** The default endpoints by name (the names do not depend on the region). */
+const DEFAULT_ENDPOINT_NAMES_SAMPLE = defaultInterfaceEndpoints('us-east-1');
+
+function checkNetworkProps(props: SecureNetworkProps, problems: ProblemCollector): void {
+  problems.checkBoolean('egress', props.egress);
+  if (props.existingVpc !== undefined) return;
+  checkLogRetention(problems, 'flowLogRetentionDays', props.flowLogRetentionDays);
+  // Checked even without egress: a careless value is wrong whether or not it is used yet.
+  problems.checkInteger('natGateways', props.natGateways, { min: 1, max: 6 });
+  if (typeof (props.logKey as Partial<IKey> | undefined)?.keyArn !== 'string') {
+    problems.add('logKey', `${describeValue(props.logKey)} is not a KMS key`, 'pass DataKeys.audit (the flow log group is encrypted with it)');
+  }
+  const extra: unknown = props.additionalInterfaceEndpoints;
+  if (extra === undefined) return;
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
+    problems.add('additionalInterfaceEndpoints', `${describeValue(extra)} is not an object of endpoints by name`, 'pass { Name: InterfaceVpcEndpointAwsService.X }');
+    return;
+  }
+  for (const [name, service] of Object.entries(extra)) {
+    if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(name) || Object.hasOwn(DEFAULT_ENDPOINT_NAMES_SAMPLE, name)) {
+      problems.add(`additionalInterfaceEndpoints.${name}`, 'is not a free endpoint name', `use letters and digits, other than ${Object.keys(DEFAULT_ENDPOINT_NAMES_SAMPLE).join(', ')}`);
+    }
+    if (!(service instanceof InterfaceVpcEndpointAwsService)) {
+      problems.add(`additionalInterfaceEndpoints.${name}`, `${describeValue(service)} is not an InterfaceVpcEndpointAwsService`, 'use InterfaceVpcEndpointAwsService.X');
+    }
+  }
 }

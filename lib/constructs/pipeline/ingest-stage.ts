@@ -9,7 +9,7 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DatasetConfig, Profile } from '../../config';
+import { DatasetConfig, Profile, validateDatasetConfig } from '../../config';
 import { ProblemCollector } from '../../errors';
 import { alarmOnFirstCount } from '../common/alarms';
 import { arnParts } from '../common/arn-parts';
@@ -74,6 +74,7 @@ export class IngestStage extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestStageProps) {
     super(scope, id);
+    validateDatasetConfig(props.dataset, `IngestStage ${this.node.path} props.dataset`);
     const { dataset, keys } = props;
     const tokenizes = dataset.fields.some((f) => f.handling === 'tokenize');
     const encrypts = dataset.fields.some((f) => f.handling === 'encrypt');

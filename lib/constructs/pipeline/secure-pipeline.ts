@@ -15,7 +15,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Classification, CLASSIFICATIONS } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
-import { DatasetsConfig, Profile } from '../../config';
+import { DatasetsConfig, Profile, validatePipelineConfig } from '../../config';
 import { AuditTrail, AuditTrailProps } from '../audit/audit-trail';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
 import { applyProfileToRemoval, dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
@@ -80,7 +80,8 @@ export class SecurePipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: SecurePipelineProps) {
     super(scope, id);
-    const { profile, datasets } = props;
+    // Configs built in code get the checks a loaded file gets; every part below uses the resolved copies.
+    const { profile, datasets } = validatePipelineConfig(props.profile, props.datasets, `SecurePipeline ${this.node.path} props`);
     applyProfileToRemoval(this, profile);
 
     this.keys = new DataKeys(this, 'Keys', { ...(props.existingKeys ? { existingKeys: props.existingKeys } : {}) });

@@ -11,7 +11,7 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { DatasetConfig, Profile } from '../../config';
+import { DatasetConfig, Profile, validateDatasetConfig } from '../../config';
 import { ProblemCollector } from '../../errors';
 import { alarmOnFirstCount } from '../common/alarms';
 import { PipelineFunction } from '../compute/pipeline-function';
@@ -126,6 +126,7 @@ export class StoreStage extends Construct {
 
   constructor(scope: Construct, id: string, props: StoreStageProps) {
     super(scope, id);
+    validateDatasetConfig(props.dataset, `StoreStage ${this.node.path} props.dataset`);
     const { dataset, curated, quarantine, stream } = props;
     const topic = `${dataset.name}.clean`;
     const problems = new ProblemCollector(`StoreStage ${this.node.path}`);

@@ -6,10 +6,11 @@ import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import { CfnRotationSchedule, ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Classification } from '../../classification';
-import { Profile } from '../../config';
-import { ProblemCollector } from '../../errors';
+import { httpsUrlProblems, looksLikeSecretValue, Profile, validateProfile } from '../../config';
+import { describeValue, ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { dataRemovalPolicy } from '../common/removal';
+import { checkDuration, checkInstance } from '../common/prop-checks';
 import { tagClassification } from '../common/tags';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
@@ -20,13 +21,20 @@ export interface ApiCredentialProps {
   readonly keys: DataKeys;
   readonly network: SecureNetwork;
   readonly profile: Profile;
-  /** OAuth2 token endpoint (HTTPS). Stored in the secret; not a secret itself. */
+  /** OAuth2 token endpoint (HTTPS, no credentials in it). Stored in the secret; not a secret itself. */
   readonly tokenUrl: string;
-  /** An HTTPS URL the rotation calls with the new token to prove it works before promoting it. */
+  /**
+   * An HTTPS URL the rotation calls with the new token to prove it works before promoting it. No credentials in it
+   * (user info or parameters such as `api_key`): it is stored in plaintext in the secret template and the
+   * rotation function's environment.
+   */
   readonly probeUrl: string;
   /** OAuth2 scope to ask for. @default none */
   readonly scope?: string;
-  /** How often a fresh token is obtained (Secrets Manager allows 4 hours at the least). @default 4 hours */
+  /**
+   * How often a fresh token is obtained: whole hours from 4 to 23, or whole days up to 30 (Secrets Manager rotates
+   * at most every 4 hours, and its rates are in hours or days). @default 4 hours
+   */
   readonly rotateEvery?: Duration;
   /**
    * Never pass credentials here: they would end up in the template. These props exist only to refuse them with a
@@ -50,19 +58,30 @@ export class ApiCredential extends Construct {
   constructor(scope: Construct, id: string, props: ApiCredentialProps) {
     super(scope, id);
     const problems = new ProblemCollector(`ApiCredential ${this.node.path}`);
+    problems.checkPropsObject(props);
     for (const prop of ['clientId', 'clientSecret', 'accessToken', 'secretValue'] as const) {
       if (props[prop] !== undefined) {
         problems.add(prop, 'a credential value in props would be stored in plaintext in the template',
           'remove it; after deploying, store it with `aws secretsmanager put-secret-value` (see README)');
       }
     }
+    // Both URLs land in plaintext in the secret's template and the rotation function's environment.
     for (const prop of ['tokenUrl', 'probeUrl'] as const) {
-      const problem = httpsProblem(props[prop]);
-      if (problem) problems.add(prop, problem, 'use an https:// URL without credentials or query secrets');
+      for (const problem of httpsUrlProblems(props[prop])) {
+        problems.add(prop, problem, 'use an https:// URL without credentials; the credential lives in this secret only');
+      }
     }
+    if (props.scope !== undefined && (typeof props.scope !== 'string' || props.scope.length > 1000 || looksLikeSecretValue(props.scope))) {
+      problems.add('scope', `${describeValue(props.scope)} is not an OAuth2 scope`, 'pass space-separated scope names (at most 1000 characters), or leave it out');
+    }
+    checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
+    checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack (with an egress tier)');
+    problems.collect(() => validateProfile(props.profile, 'profile'));
     const every = props.rotateEvery ?? Duration.hours(4);
-    if (every.toHours({ integral: false }) < 4 || every.toDays({ integral: false }) > 30) {
-      problems.add('rotateEvery', `${every.toHumanString()}`, 'use 4 hours to 30 days (Secrets Manager rotates at most every 4 hours)');
+    const everyMs = checkDuration(problems, 'rotateEvery', every, { min: Duration.hours(4), max: Duration.days(30), unit: 'hours' });
+    if (everyMs !== undefined && everyMs >= Duration.days(1).toMilliseconds() && everyMs % Duration.days(1).toMilliseconds() !== 0) {
+      problems.add('rotateEvery', `${every.toHumanString()} is a day or more but not whole days`,
+        'use 4 to 23 hours, or whole days up to 30 (Secrets Manager rates are in hours or days)');
     }
     problems.throwIfAny();
 
@@ -118,19 +137,13 @@ export class ApiCredential extends Construct {
   }
 }
 
+/**
+ * A Secrets Manager rate: whole hours below a day, whole days otherwise, singular for 1 ("rate(1 day)"), as the
+ * rate syntax requires. https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html
+ */
 function scheduleExpression(every: Duration): string {
-  const hours = every.toHours({ integral: false });
-  return Number.isInteger(hours / 24) ? `rate(${hours / 24} days)` : `rate(${Math.round(hours)} hours)`;
-}
-
-function httpsProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `"${value}" is not an absolute URL`;
-  }
-  if (url.protocol !== 'https:') return `uses ${url.protocol.replace(':', '')}, not HTTPS`;
-  if (url.username || url.password) return 'contains credentials';
-  return undefined;
+  const hours = every.toHours();
+  if (hours < 24) return `rate(${hours} hours)`;
+  const days = hours / 24;
+  return days === 1 ? 'rate(1 day)' : `rate(${days} days)`;
 }

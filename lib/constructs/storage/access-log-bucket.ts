@@ -1,20 +1,24 @@
 /** The one bucket that receives S3 server access logs of every SecureBucket in a stack. */
 import { Duration } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, BucketProps, CfnBucket, IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, CfnBucket, IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { Classification } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
-import { ProblemCollector } from '../../errors';
+import { describeValue, ProblemCollector } from '../../errors';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
-import { acknowledgeNoReplication, checkBucketProps } from './bucket-policy';
+import { acknowledgeNoReplication, checkBucketProps, ExtraBucketProps } from './bucket-policy';
 
 export interface AccessLogBucketProps {
-  /** Days access logs are kept. @default 365 */
+  /** Days access logs are kept: a whole number from 90 to 36500. @default 365 */
   readonly retentionDays?: number;
-  /** Extra bucket settings; insecure ones are refused. @default none */
-  readonly bucketProps?: BucketProps;
+  /** Extra bucket settings, as SecureBucket takes them; insecure, unknown or unsupported ones are refused. @default none */
+  readonly bucketProps?: ExtraBucketProps;
 }
+
+/** Days an overwritten or deleted log object stays recoverable. */
+const NONCURRENT_LOG_DAYS = 30;
+const OWN_RULE_ID = 'ExpireAccessLogs';
 
 export class AccessLogBucket extends Construct {
   public readonly bucket: IBucket;
@@ -22,10 +26,11 @@ export class AccessLogBucket extends Construct {
   constructor(scope: Construct, id: string, props: AccessLogBucketProps = {}) {
     super(scope, id);
     const problems = new ProblemCollector(`AccessLogBucket ${this.node.path}`);
-    checkBucketProps(problems, props.bucketProps);
+    problems.checkPropsObject(props);
+    checkBucketProps(problems, props.bucketProps, { noncurrentVersionDays: NONCURRENT_LOG_DAYS, ownRuleId: OWN_RULE_ID });
     const retentionDays = props.retentionDays ?? 365;
-    if (!Number.isInteger(retentionDays) || retentionDays < 90) {
-      problems.add('retentionDays', `${retentionDays} days is too short for audit`, 'keep access logs at least 90 days');
+    if (!Number.isInteger(retentionDays) || retentionDays < 90 || retentionDays > 36500) {
+      problems.add('retentionDays', `${describeValue(retentionDays)} days is not a whole number from 90 to 36500`, 'keep access logs at least 90 days');
     }
     problems.throwIfAny();
 
@@ -35,16 +40,17 @@ export class AccessLogBucket extends Construct {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      // 1.3 when asked for; never below 1.2.
+      minimumTLSVersion: props.bucketProps?.minimumTLSVersion === 1.3 ? 1.3 : 1.2,
       versioned: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: dataRemovalPolicy(this, undefined, 'removalPolicy'),
       lifecycleRules: [
         ...(props.bucketProps?.lifecycleRules ?? []),
         {
-          id: 'ExpireAccessLogs',
+          id: OWN_RULE_ID,
           expiration: Duration.days(retentionDays),
-          noncurrentVersionExpiration: Duration.days(30),
+          noncurrentVersionExpiration: Duration.days(NONCURRENT_LOG_DAYS),
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
       ],

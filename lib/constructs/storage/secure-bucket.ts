@@ -2,15 +2,16 @@
 import { Duration } from 'aws-cdk-lib';
 import { AnyPrincipal, Effect, IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IKey } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, BucketProps, CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { Classification, policyFor } from '../../classification';
-import { ProblemCollector } from '../../errors';
+import { Classification, CLASSIFICATIONS, policyFor } from '../../classification';
+import { describeValue, ProblemCollector } from '../../errors';
+import { checkInstance } from '../common/prop-checks';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { DataKeys } from '../keys/data-keys';
 import { AccessLogBucket } from './access-log-bucket';
-import { acknowledgeNoReplication, checkBucketProps } from './bucket-policy';
+import { acknowledgeNoReplication, checkBucketProps, ExtraBucketProps } from './bucket-policy';
 
 export interface SecureBucketProps {
   /** Decides the key, the version retention and the tag. */
@@ -21,11 +22,20 @@ export interface SecureBucketProps {
   readonly encryptionKey?: IKey;
   /** Receives this bucket's server access logs. */
   readonly accessLogBucket: AccessLogBucket;
-  /** Days overwritten or deleted versions stay recoverable; never less than the classification's. @default from the classification */
+  /**
+   * Days overwritten or deleted versions stay recoverable: a whole number from the classification's minimum to
+   * 36500. @default from the classification
+   */
   readonly objectRetentionDays?: number;
-  /** Extra bucket settings (name, lifecycle rules, CORS, event bridge...). Insecure ones are refused. @default none */
-  readonly bucketProps?: BucketProps;
+  /**
+   * Extra bucket settings: name, lifecycle rules, CORS, metrics, Intelligent-Tiering, transfer acceleration, Object
+   * Lock. Insecure, unknown or unsupported ones are refused by name. @default none
+   */
+  readonly bucketProps?: ExtraBucketProps;
 }
+
+/** Id of the lifecycle rule that keeps noncurrent versions for the retention period. */
+const OWN_RULE_ID = 'RetainNoncurrentVersions';
 
 export class SecureBucket extends Construct {
   public readonly bucket: Bucket;
@@ -34,19 +44,31 @@ export class SecureBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
-    const policy = policyFor(props.classification);
     const problems = new ProblemCollector(`SecureBucket ${this.node.path}`);
-    checkBucketProps(problems, props.bucketProps);
-    if (props.keys && props.encryptionKey) {
+    problems.checkPropsObject(props);
+    // The retention floor comes from the classification; an unknown one is reported and checked against Restricted's.
+    const known = problems.checkOneOf('classification', props.classification, CLASSIFICATIONS);
+    const policy = policyFor(known ? props.classification : Classification.RESTRICTED);
+    const retentionDays = props.objectRetentionDays ?? policy.objectRetentionDays;
+    const retentionValid = Number.isInteger(retentionDays) && retentionDays >= policy.objectRetentionDays && retentionDays <= 36500;
+    checkBucketProps(problems, props.bucketProps, {
+      noncurrentVersionDays: retentionValid ? retentionDays : policy.objectRetentionDays,
+      ownRuleId: OWN_RULE_ID,
+    });
+    if (props.keys !== undefined && props.encryptionKey !== undefined) {
       problems.add('encryptionKey', 'is given together with keys', 'give keys (the key follows the classification) or encryptionKey, not both');
-    }
-    if (!props.keys && !props.encryptionKey) {
+    } else if (props.keys === undefined && props.encryptionKey === undefined) {
       problems.add('keys', 'no key to encrypt with', 'pass the DataKeys of the stack, or encryptionKey');
     }
-    const retentionDays = props.objectRetentionDays ?? policy.objectRetentionDays;
-    if (!Number.isInteger(retentionDays) || retentionDays < policy.objectRetentionDays) {
-      problems.add('objectRetentionDays', `${retentionDays} is below the ${props.classification} minimum of ${policy.objectRetentionDays} days`,
-        `use ${policy.objectRetentionDays} or more`);
+    if (props.keys !== undefined) checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack, or encryptionKey');
+    if (props.encryptionKey !== undefined && typeof (props.encryptionKey as Partial<IKey> | null)?.keyArn !== 'string') {
+      problems.add('encryptionKey', `${describeValue(props.encryptionKey)} is not a KMS key`, 'pass a kms.Key (or Key.fromKeyArn) you manage, or keys instead');
+    }
+    checkInstance(problems, 'accessLogBucket', props.accessLogBucket, AccessLogBucket, 'pass the AccessLogBucket of the stack');
+    if (!retentionValid) {
+      problems.add('objectRetentionDays', typeof retentionDays === 'number' && retentionDays < policy.objectRetentionDays
+        ? `${retentionDays} is below the ${policy.classification} minimum of ${policy.objectRetentionDays} days`
+        : `${describeValue(retentionDays)} is not a whole number of days up to 36500`, `use a whole number from ${policy.objectRetentionDays} to 36500`);
     }
     problems.throwIfAny();
 
@@ -59,7 +81,8 @@ export class SecureBucket extends Construct {
       bucketKeyEnabled: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      // 1.3 when asked for; never below 1.2.
+      minimumTLSVersion: props.bucketProps?.minimumTLSVersion === 1.3 ? 1.3 : 1.2,
       versioned: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: props.accessLogBucket.bucket,
@@ -68,7 +91,7 @@ export class SecureBucket extends Construct {
       lifecycleRules: [
         ...(props.bucketProps?.lifecycleRules ?? []),
         {
-          id: 'RetainNoncurrentVersions',
+          id: OWN_RULE_ID,
           noncurrentVersionExpiration: Duration.days(retentionDays),
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },

@@ -5,10 +5,11 @@ import { Grant, IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnCluster, CfnConfiguration, CfnTopic } from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
-import { DatasetsConfig, Profile } from '../../config';
-import { ConfigurationError, ProblemCollector } from '../../errors';
+import { DatasetsConfig, Profile, validateDatasetsConfig, validateProfile } from '../../config';
+import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { customResourceServiceTimeout } from '../common/custom-resource';
 import { encryptedLogGroup } from '../common/log-group';
+import { checkInstance } from '../common/prop-checks';
 import { dataRemovalPolicy } from '../common/removal';
 import { DATA_TIER, tieredSecurityGroup } from '../common/security-group';
 import { tagClassification } from '../common/tags';
@@ -144,16 +145,22 @@ export class SecureStream extends Construct {
   constructor(scope: Construct, id: string, props: SecureStreamProps) {
     super(scope, id);
     const problems = new ProblemCollector(`SecureStream ${this.node.path}`);
+    problems.checkPropsObject(props);
+    problems.collect(() => validateDatasetsConfig(props.datasets, 'datasets'));
     refuseInsecure(props, problems);
+    const networkUsable = checkReferences(props, problems);
     const { network, keys, profile, datasets } = props;
+    // An invalid profile is already reported; the checks below only need to read it without crashing.
+    const profileReadable = typeof profile === 'object' && profile !== null;
 
     this.kafkaVersion = props.kafkaVersion ?? DEFAULT_KAFKA_VERSION;
-    checkKafkaVersion(this.kafkaVersion, profile.brokerInstanceType, problems);
+    checkKafkaVersion(this.kafkaVersion, profileReadable ? profile.brokerInstanceType : undefined, problems);
     this.clusterName = props.clusterName ?? defaultClusterName(this, id);
-    if (!/^[a-zA-Z][a-zA-Z0-9-]{0,63}$/.test(this.clusterName)) {
-      problems.add('clusterName', `"${this.clusterName}" is not a valid MSK cluster name`,
+    if (typeof this.clusterName !== 'string' || !/^[a-zA-Z][a-zA-Z0-9-]{0,63}$/.test(this.clusterName)) {
+      problems.add('clusterName', `${describeValue(this.clusterName)} is not a valid MSK cluster name`,
         'use letters, digits and hyphens, starting with a letter, at most 64 characters');
     }
+    if (!networkUsable || !profileReadable) problems.throwIfAny();
 
     const subnetIds = network.vpc.selectSubnets(network.dataSubnets).subnetIds;
     // MSK places the same number of brokers in each client subnet, and takes 2 or 3 of them.
@@ -162,18 +169,18 @@ export class SecureStream extends Construct {
         'give the data tier 2 or 3 subnets, each in its own availability zone');
     }
     if (!Number.isInteger(profile.brokersPerAz) || profile.brokersPerAz < 1) {
-      problems.add('profile.brokersPerAz', `${profile.brokersPerAz} brokers per zone`, 'use a whole number of at least 1');
+      problems.add('profile.brokersPerAz', `${describeValue(profile.brokersPerAz)} brokers per zone`, 'use a whole number of at least 1');
     }
-    this.brokerCount = subnetIds.length * profile.brokersPerAz;
+    this.brokerCount = subnetIds.length * (Number.isInteger(profile.brokersPerAz) ? profile.brokersPerAz : Number.NaN);
     if (this.brokerCount > MAX_BROKERS) {
-      problems.add('profile.brokersPerAz', `${profile.brokersPerAz} brokers in each of ${subnetIds.length} zones is ${this.brokerCount} brokers`,
+      problems.add('profile.brokersPerAz', `${describeValue(profile.brokersPerAz)} brokers in each of ${subnetIds.length} zones is ${this.brokerCount} brokers`,
         `stay within ${MAX_BROKERS} brokers per cluster`);
     }
     if (!Number.isInteger(profile.topicPartitions) || profile.topicPartitions < 1) {
-      problems.add('profile.topicPartitions', `${profile.topicPartitions} partitions per topic`, 'use a whole number of at least 1');
+      problems.add('profile.topicPartitions', `${describeValue(profile.topicPartitions)} partitions per topic`, 'use a whole number of at least 1');
     }
     if (!Number.isInteger(profile.brokerStorageGiB) || profile.brokerStorageGiB < 1 || profile.brokerStorageGiB > 16384) {
-      problems.add('profile.brokerStorageGiB', `${profile.brokerStorageGiB} GiB per broker`, 'use 1 to 16384 GiB');
+      problems.add('profile.brokerStorageGiB', `${describeValue(profile.brokerStorageGiB)} GiB per broker`, 'use 1 to 16384 GiB');
     }
     problems.throwIfAny();
 
@@ -401,26 +408,34 @@ export class SecureStream extends Construct {
 function refuseInsecure(props: SecureStreamProps, problems: ProblemCollector): void {
   const fix = (prop: string) => `remove ${prop}; the secure setting is enforced`;
   if (props.clientBroker !== undefined && props.clientBroker !== 'TLS') {
-    problems.add('clientBroker', `"${props.clientBroker}" would open a plaintext listener`, fix('clientBroker'));
+    problems.add('clientBroker', `${describeValue(props.clientBroker)} would open a plaintext listener`, fix('clientBroker'));
   }
-  if (props.inClusterEncryption === false) {
-    problems.add('inClusterEncryption', 'would replicate between brokers in plaintext', fix('inClusterEncryption'));
-  }
-  if (props.unauthenticated === true) {
-    problems.add('unauthenticated', 'would let any client on the network connect without credentials', fix('unauthenticated'));
-  }
-  if (props.scram === true) {
-    problems.add('scram', 'would add password logins that IAM topic grants do not govern', fix('scram'));
-  }
-  if (props.tlsClientCertificates === true) {
-    problems.add('tlsClientCertificates', 'would add certificate logins that IAM topic grants do not govern', fix('tlsClientCertificates'));
-  }
-  if (props.publicAccess === true) {
-    problems.add('publicAccess', 'would give the brokers public addresses', fix('publicAccess'));
+  const flags: ReadonlyArray<[keyof SecureStreamProps, boolean, string]> = [
+    ['inClusterEncryption', false, 'would replicate between brokers in plaintext'],
+    ['unauthenticated', true, 'would let any client on the network connect without credentials'],
+    ['scram', true, 'would add password logins that IAM topic grants do not govern'],
+    ['tlsClientCertificates', true, 'would add certificate logins that IAM topic grants do not govern'],
+    ['publicAccess', true, 'would give the brokers public addresses'],
+  ];
+  for (const [prop, insecure, problem] of flags) {
+    // `=== true` alone would let `'true'` or `1` from a JavaScript caller through silently.
+    if (problems.checkBoolean(prop, props[prop]) && props[prop] === insecure) problems.add(prop, problem, fix(prop));
   }
 }
 
-function checkKafkaVersion(version: string, instanceType: string, problems: ProblemCollector): void {
+/** The network, keys and profile the cluster is built from, checked before anything reads them; whether the network is usable. */
+function checkReferences(props: SecureStreamProps, problems: ProblemCollector): boolean {
+  const network = checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');
+  checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
+  problems.collect(() => validateProfile(props.profile, 'profile'));
+  if (props.kafkaVersion !== undefined && typeof props.kafkaVersion !== 'string') {
+    problems.add('kafkaVersion', `${describeValue(props.kafkaVersion)} is not a version string`, `use a version MSK lists, e.g. "${DEFAULT_KAFKA_VERSION}"`);
+  }
+  return network;
+}
+
+function checkKafkaVersion(version: string, instanceType: unknown, problems: ProblemCollector): void {
+  if (typeof version !== 'string') return;
   const m = /^(\d+)\.(\d+)\.(\d+|x)(\.kraft)?$/.exec(version);
   if (!m) {
     problems.add('kafkaVersion', `"${version}" is not an MSK Kafka version`, `use a version MSK lists, e.g. "${DEFAULT_KAFKA_VERSION}"`);
@@ -431,7 +446,7 @@ function checkKafkaVersion(version: string, instanceType: string, problems: Prob
     problems.add('kafkaVersion', `${version} is older than ${MIN_KAFKA_VERSION.join('.')}.0, which AWS::MSK::Topic needs`,
       `use ${DEFAULT_KAFKA_VERSION} or later`);
   }
-  if (m[4] && instanceType.startsWith('kafka.t3.')) {
+  if (m[4] && typeof instanceType === 'string' && instanceType.startsWith('kafka.t3.')) {
     problems.add('kafkaVersion', `${version} runs in KRaft mode, which ${instanceType} brokers do not support`,
       `use ${DEFAULT_KAFKA_VERSION} or an m5/m7g broker type`);
   }

@@ -1,0 +1,97 @@
+/**
+ * PipelineFunction with random props: careless ones (wrong types, out-of-range memory or timeout, reserved or
+ * secret environment variables, missing references) are refused naming each; valid ones build, and a handful
+ * synthesize a template that passes every pack.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import fc from 'fast-check';
+import { Classification, CLASSIFICATIONS } from '../../lib/classification';
+import { PROFILES, resolveProfile } from '../../lib/config';
+import { PipelineFunction, PipelineFunctionProps } from '../../lib/constructs/compute/pipeline-function';
+import { DataKeys } from '../../lib/constructs/keys/data-keys';
+import { SecureNetwork } from '../../lib/constructs/network/secure-network';
+import { testStack } from '../helpers/app';
+import {
+  attempt, credentialUrl, expectEveryPackPasses, expectOutcome, FEW, MANY, notBoolean, notIntegerIn, notString, PropSpec, propsOf,
+  validProfile, withAnything,
+} from './support/props';
+
+type Props = Record<keyof PipelineFunctionProps, unknown>;
+
+function specs(network: SecureNetwork, keys: DataKeys): { [K in keyof Props]: PropSpec } {
+  return {
+    entry: {
+      good: fc.constantFrom('lambda/rotate-api-credential/index.ts', 'lambda/msk-bootstrap/index.ts'),
+      bad: fc.oneof(notString, fc.constantFrom('lambda/missing/index.ts', 'README.md', '')),
+      optional: false,
+    },
+    handler: { good: fc.constant('handler'), bad: fc.oneof(notString, fc.constantFrom('', 'a handler', '1st')) },
+    classification: { good: fc.constantFrom(...CLASSIFICATIONS), bad: fc.oneof(notString, fc.constantFrom('Secret', 'public', '')), optional: false },
+    network: { good: fc.constant(network), bad: fc.constantFrom({}, 'vpc-123', null, keys), optional: false },
+    keys: { good: fc.constant(keys), bad: fc.constantFrom({}, 'alias/x', null, network), optional: false },
+    profile: {
+      good: validProfile,
+      bad: fc.constantFrom({}, null, 'dev', { ...PROFILES.dev, functionConcurrency: 0 }, { ...PROFILES.dev, databaseInstanceType: 't3.micro' }),
+      optional: false,
+    },
+    internetAccess: { good: fc.boolean(), bad: notBoolean },
+    memorySize: { good: fc.integer({ min: 128, max: 10240 }), bad: notIntegerIn(128, 10240) },
+    timeout: {
+      good: fc.integer({ min: 1, max: 900 }).map((s) => Duration.seconds(s)),
+      bad: fc.constantFrom(Duration.millis(500), Duration.millis(1500), Duration.seconds(901), Duration.minutes(16), Duration.seconds(0), 30, '30s', null),
+    },
+    reservedConcurrency: { good: fc.integer({ min: 1, max: 100 }), bad: notIntegerIn(1, 1000) },
+    environment: {
+      good: fc.dictionary(fc.stringMatching(/^[A-Z][A-Z0-9]{1,8}_(NAME|ID|MODE|LEVEL|BUCKET)$/), fc.stringMatching(/^[a-z0-9 .-]{0,20}$/), { maxKeys: 4 }),
+      bad: fc.oneof(
+        fc.constantFrom({ AWS_REGION: 'eu-west-1' }, { 'BAD-NAME': 'x' }, { COUNT: 3 }, { DB_PASSWORD: 'hunter2' }, { X: 'y' }, 'A=B', [], { BIG: 'x'.repeat(5000) }),
+        credentialUrl.map((url) => ({ SOURCE_URL: url })),
+      ),
+    },
+    description: { good: fc.string({ maxLength: 100 }), bad: fc.oneof(notString, fc.string({ minLength: 257, maxLength: 300 })) },
+    externalModules: { good: fc.constantFrom(['@aws-sdk/*'], ['@aws-sdk/*', 'pg']), bad: fc.constantFrom('@aws-sdk/*', [1], [''], {}) },
+  };
+}
+
+describe('PipelineFunction property', () => {
+  let stack: Stack;
+  let keys: DataKeys;
+  let network: SecureNetwork;
+  let count = 0;
+  beforeAll(() => {
+    stack = testStack();
+    keys = new DataKeys(stack, 'Keys');
+    network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, egress: true });
+  });
+
+  test('careless props are refused naming each; valid ones build', () => {
+    fc.assert(fc.property(propsOf<Props>(specs(network, keys)), ({ props, bad }) => {
+      expectOutcome(attempt(() => new PipelineFunction(stack, `Fn${count++}`, props as unknown as PipelineFunctionProps)), bad);
+    }), MANY);
+  });
+
+  test('arbitrary values give a ConfigurationError or a function, never another error', () => {
+    fc.assert(fc.property(propsOf<Props>(withAnything(specs(network, keys)), 0.4), ({ props }) => {
+      attempt(() => new PipelineFunction(stack, `Any${count++}`, props as unknown as PipelineFunctionProps));
+    }), MANY);
+  });
+
+  test('the examples of the issue: 500 ms timeout, memory 64 and 20000, memory 256.5', () => {
+    const base = { entry: 'lambda/msk-bootstrap/index.ts', classification: Classification.INTERNAL, network, keys, profile: resolveProfile('dev') };
+    // A 500 ms timeout made aws-cdk-lib throw "cannot be converted into a whole number of seconds" before.
+    expectOutcome(attempt(() => new PipelineFunction(stack, `Ex${count++}`, { ...base, timeout: Duration.millis(500) })), ['timeout']);
+    for (const memorySize of [64, 20000, 256.5]) {
+      expectOutcome(attempt(() => new PipelineFunction(stack, `Ex${count++}`, { ...base, memorySize })), ['memorySize']);
+    }
+  });
+
+  test('valid props synthesize a template that passes every pack', () => {
+    fc.assert(fc.property(propsOf<Props>(specs(network, keys), 0), ({ props }) => {
+      expectEveryPackPasses((s) => {
+        const k = new DataKeys(s, 'Keys');
+        const n = new SecureNetwork(s, 'Net', { logKey: k.audit, flowLogRetentionDays: 90, egress: true });
+        new PipelineFunction(s, 'Fn', { ...(props as unknown as PipelineFunctionProps), keys: k, network: n });
+      });
+    }), FEW);
+  });
+});

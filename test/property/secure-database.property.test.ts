@@ -1,0 +1,89 @@
+/**
+ * SecureDatabase with random props: the default port, instance classes RDS does not offer for PostgreSQL 18,
+ * truthy non-booleans for the security flags, reserved names and careless datasets are refused naming each;
+ * valid ones build, and a handful synthesize a template that passes every pack.
+ */
+import { Stack } from 'aws-cdk-lib';
+import fc from 'fast-check';
+import { PROFILES } from '../../lib/config';
+import { SecureDatabase, SecureDatabaseProps } from '../../lib/constructs/database/secure-database';
+import { DataKeys } from '../../lib/constructs/keys/data-keys';
+import { SecureNetwork } from '../../lib/constructs/network/secure-network';
+import { testStack } from '../helpers/app';
+import {
+  attempt, exampleDatasets, expectEveryPackPasses, expectOutcome, FEW, MANY, notBoolean, notIntegerIn, notString, PropSpec, propsOf,
+  validProfile, withAnything,
+} from './support/props';
+
+type Props = Record<keyof SecureDatabaseProps, unknown>;
+
+const identifier = fc.stringMatching(/^[a-z][a-z0-9_]{0,20}$/).filter((n) => !['public', 'user', 'all', 'and', 'or', 'as', 'do', 'in', 'is', 'on', 'to'].includes(n) && !n.startsWith('pg_'));
+
+function flag(secure: boolean): PropSpec {
+  return { good: fc.constant(secure), bad: fc.oneof(fc.constant(!secure), notBoolean) };
+}
+
+function specs(network: SecureNetwork, keys: DataKeys): { [K in keyof Props]: PropSpec } {
+  const datasets = exampleDatasets();
+  const [first] = datasets.datasets;
+  return {
+    network: { good: fc.constant(network), bad: fc.constantFrom({}, 'vpc-1', keys), optional: false },
+    keys: { good: fc.constant(keys), bad: fc.constantFrom({}, 'alias/x', network), optional: false },
+    profile: {
+      good: validProfile,
+      bad: fc.constantFrom({ ...PROFILES.dev, databaseInstanceType: 't3.micro' }, { ...PROFILES.prod, databaseInstanceType: 'db.m7g.large' },
+        { ...PROFILES.dev, backupRetentionDays: 0 }, { ...PROFILES.dev, databaseMultiAz: 'yes' }, 'dev', {}),
+      optional: false,
+    },
+    port: { good: fc.integer({ min: 1150, max: 65535 }).filter((p) => p !== 5432), bad: fc.oneof(fc.constant(5432), notIntegerIn(1150, 65535)) },
+    databaseName: { good: identifier, bad: fc.oneof(notString, fc.constantFrom('Pipeline', '1db', '', 'select', 'user', 'my-db')) },
+    datasets: {
+      good: fc.constantFrom(undefined, datasets),
+      bad: fc.constantFrom(
+        { datasets: [] }, 'datasets', { datasets: [{ ...first!, fields: [] }] },
+        { datasets: [{ ...first!, source: { ...first!.source, url: 'https://api.example.com/x?token=abc' } }] },
+        { datasets: [{ ...first!, source: { ...first!.source, schedule: 'rate(1 hours)' } }] },
+      ),
+    },
+    schema: { good: identifier, bad: fc.oneof(notString, fc.constantFrom('public', 'pg_data', 'information_schema', 'Data', '')) },
+    rotationDays: { good: fc.integer({ min: 1, max: 90 }), bad: notIntegerIn(1, 90) },
+    publiclyAccessible: flag(false),
+    storageEncrypted: flag(true),
+    forceSsl: flag(true),
+    iamAuthentication: flag(true),
+  };
+}
+
+describe('SecureDatabase property', () => {
+  let stack: Stack;
+  let keys: DataKeys;
+  let network: SecureNetwork;
+  let count = 0;
+  beforeAll(() => {
+    stack = testStack();
+    keys = new DataKeys(stack, 'Keys');
+    network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90 });
+  });
+
+  test('careless props are refused naming each; valid ones build', () => {
+    fc.assert(fc.property(propsOf<Props>(specs(network, keys)), ({ props, bad }) => {
+      expectOutcome(attempt(() => new SecureDatabase(stack, `Db${count++}`, props as unknown as SecureDatabaseProps)), bad);
+    }), { numRuns: Math.ceil(MANY.numRuns / 2) });
+  });
+
+  test('arbitrary values give a ConfigurationError or a database, never another error', () => {
+    fc.assert(fc.property(propsOf<Props>(withAnything(specs(network, keys)), 0.4), ({ props }) => {
+      attempt(() => new SecureDatabase(stack, `Any${count++}`, props as unknown as SecureDatabaseProps));
+    }), { numRuns: Math.ceil(MANY.numRuns / 2) });
+  });
+
+  test('valid props synthesize a template that passes every pack', () => {
+    fc.assert(fc.property(propsOf<Props>(specs(network, keys), 0), ({ props }) => {
+      expectEveryPackPasses((s) => {
+        const k = new DataKeys(s, 'Keys');
+        const n = new SecureNetwork(s, 'Net', { logKey: k.audit, flowLogRetentionDays: 90 });
+        new SecureDatabase(s, 'Database', { ...(props as unknown as SecureDatabaseProps), keys: k, network: n });
+      });
+    }), FEW);
+  });
+});

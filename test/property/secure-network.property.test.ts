@@ -1,0 +1,61 @@
+/**
+ * SecureNetwork with random props (validation only; the CIDR and bring-your-own VPC rules belong to the network
+ * workstream): careless zone and NAT counts, truthy non-boolean egress, missing log keys, retentions CloudWatch
+ * Logs refuses and malformed extra endpoints are refused naming each; valid ones build, and a handful synthesize
+ * a template that passes every pack.
+ */
+import { Stack } from 'aws-cdk-lib';
+import { InterfaceVpcEndpointAwsService } from 'aws-cdk-lib/aws-ec2';
+import fc from 'fast-check';
+import { DataKeys } from '../../lib/constructs/keys/data-keys';
+import { SecureNetwork, SecureNetworkProps } from '../../lib/constructs/network/secure-network';
+import { testStack } from '../helpers/app';
+import { attempt, expectEveryPackPasses, expectOutcome, FEW, MANY, notBoolean, notIntegerIn, PropSpec, propsOf, withAnything } from './support/props';
+
+type Props = Record<Exclude<keyof SecureNetworkProps, 'existingVpc' | 'dataSubnets' | 'computeSubnets' | 'egressSubnets'>, unknown>;
+
+function specs(keys: DataKeys): { [K in keyof Props]: PropSpec } {
+  return {
+    logKey: { good: fc.constant(keys.audit), bad: fc.constantFrom({}, 'alias/audit', 42, keys), optional: false },
+    flowLogRetentionDays: { good: fc.constantFrom(90, 365, 731, 1827), bad: fc.constantFrom(0, 2, 100, -1, '90', 1.5, 999999), optional: false },
+    azCount: { good: fc.integer({ min: 2, max: 3 }), bad: notIntegerIn(2, 6) },
+    cidr: { good: fc.constantFrom('10.40.0.0/16', '10.0.0.0/16', '172.16.0.0/18'), bad: fc.constantFrom('10.0.0.0/8', '10.0.0.0/24', 'abc', 42, '300.1.1.1/16') },
+    egress: { good: fc.boolean(), bad: notBoolean },
+    natGateways: { good: fc.integer({ min: 1, max: 2 }), bad: notIntegerIn(1, 6) },
+    additionalInterfaceEndpoints: {
+      good: fc.constantFrom({}, { Ssm: InterfaceVpcEndpointAwsService.SSM }, { Ecr: InterfaceVpcEndpointAwsService.ECR, EcrDocker: InterfaceVpcEndpointAwsService.ECR_DOCKER }),
+      bad: fc.constantFrom({ 'bad-name': InterfaceVpcEndpointAwsService.SSM }, { Kms: InterfaceVpcEndpointAwsService.KMS }, { Ssm: 'ssm' }, 'ssm', [InterfaceVpcEndpointAwsService.SSM]),
+    },
+  };
+}
+
+describe('SecureNetwork property', () => {
+  let stack: Stack;
+  let keys: DataKeys;
+  let count = 0;
+  beforeAll(() => {
+    stack = testStack();
+    keys = new DataKeys(stack, 'Keys');
+  });
+
+  test('careless props are refused naming each; valid ones build', () => {
+    fc.assert(fc.property(propsOf<Props>(specs(keys)), ({ props, bad }) => {
+      expectOutcome(attempt(() => new SecureNetwork(stack, `Net${count++}`, props as unknown as SecureNetworkProps)), bad);
+    }), { numRuns: Math.ceil(MANY.numRuns / 2) });
+  });
+
+  test('arbitrary values give a ConfigurationError or a network, never another error', () => {
+    fc.assert(fc.property(propsOf<Props>(withAnything(specs(keys)), 0.4), ({ props }) => {
+      attempt(() => new SecureNetwork(stack, `Any${count++}`, props as unknown as SecureNetworkProps));
+    }), { numRuns: Math.ceil(MANY.numRuns / 2) });
+  });
+
+  test('valid props synthesize a template that passes every pack', () => {
+    fc.assert(fc.property(propsOf<Props>(specs(keys), 0), ({ props }) => {
+      expectEveryPackPasses((s) => {
+        const k = new DataKeys(s, 'Keys');
+        new SecureNetwork(s, 'Net', { ...(props as unknown as SecureNetworkProps), logKey: k.audit });
+      });
+    }), FEW);
+  });
+});
