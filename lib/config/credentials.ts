@@ -3,6 +3,7 @@
  * parameter named like a credential) and values that are secrets whatever they are called. The datasets config,
  * ApiCredential props and the Lambda-environment rule all use it. Pure (no aws-cdk-lib), so handlers may share it.
  */
+import { describeValue } from '../errors';
 
 /** Parameter names that carry a credential, normalised (see {@link normaliseName}). */
 const CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
@@ -120,7 +121,7 @@ export function httpsUrlProblems(value: unknown): string[] {
   try {
     url = new URL(value);
   } catch {
-    return [`"${value.length > 80 ? `${value.slice(0, 77)}...` : value}" is not an absolute URL`];
+    return [`${describeValue(value)} is not an absolute URL`];
   }
   const problems: string[] = [];
   if (url.protocol !== 'https:') problems.push(`uses ${url.protocol.replace(':', '')}, not HTTPS`);

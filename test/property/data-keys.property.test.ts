@@ -3,12 +3,11 @@
  * windows outside 7–30 days and careless existing keys are refused naming each; valid ones build, and a handful
  * synthesize a template that passes every pack.
  */
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import fc from 'fast-check';
 import { DataKeys, DataKeysProps } from '../../lib/constructs/keys/data-keys';
-import { testStack } from '../helpers/app';
-import { attempt, expectEveryPackPasses, expectOutcome, FEW, MANY, notIntegerIn, notString, PropSpec, propsOf, withAnything } from './support/props';
+import { constructProperties, notIntegerIn, notString, PropSpec } from './support/props';
 
 type Props = Record<keyof DataKeysProps, unknown>;
 
@@ -31,31 +30,10 @@ function specs(existing: Key): { [K in keyof Props]: PropSpec } {
   };
 }
 
-describe('DataKeys property', () => {
-  let stack: Stack;
-  let existing: Key;
-  let count = 0;
-  beforeAll(() => {
-    stack = testStack();
-    existing = new Key(stack, 'Existing', { enableKeyRotation: true });
-  });
-
-  test('careless props are refused naming each; valid ones build', () => {
-    fc.assert(fc.property(propsOf<Props>(specs(existing)), ({ props, bad }) => {
-      expectOutcome(attempt(() => new DataKeys(stack, `Keys${count++}`, props as DataKeysProps)), bad);
-    }), MANY);
-  });
-
-  test('arbitrary values give a ConfigurationError or keys, never another error', () => {
-    fc.assert(fc.property(propsOf<Props>(withAnything(specs(existing)), 0.4), ({ props }) => {
-      attempt(() => new DataKeys(stack, `Any${count++}`, props as DataKeysProps));
-    }), MANY);
-  });
-
-  test('valid props synthesize a template that passes every pack', () => {
-    fc.assert(fc.property(propsOf<Props>(specs(existing), 0), ({ props }) => {
-      // Keys brought from outside are the caller's to tag and rotate; the packs judge the keys this construct makes.
-      expectEveryPackPasses((s) => new DataKeys(s, 'Keys', { ...(props as DataKeysProps), existingKeys: undefined }));
-    }), FEW);
-  });
+constructProperties<Key, Props>('DataKeys', {
+  setup: (stack) => new Key(stack, 'Existing', { enableKeyRotation: true }),
+  specs,
+  build: (stack, id, props) => new DataKeys(stack, id, props as DataKeysProps),
+  // Keys brought from outside are the caller's to tag and rotate; the packs judge the keys this construct makes.
+  synthesize: (stack, props) => new DataKeys(stack, 'Keys', { ...(props as DataKeysProps), existingKeys: undefined }),
 });

@@ -3,7 +3,7 @@
  * non-booleans, eventBridgeEnabled, unknown keys, bad names, lifecycle rules that undo the retention) are refused
  * naming each; valid ones build, and a handful synthesize a template that passes every pack.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { BucketEncryption, HttpMethods, ObjectLockRetention, StorageClass } from 'aws-cdk-lib/aws-s3';
 import fc from 'fast-check';
@@ -12,9 +12,7 @@ import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { AccessLogBucket } from '../../lib/constructs/storage/access-log-bucket';
 import { SecureBucket, SecureBucketProps } from '../../lib/constructs/storage/secure-bucket';
 import { testStack } from '../helpers/app';
-import {
-  attempt, expectEveryPackPasses, expectOutcome, FEW, MANY, notBoolean, notIntegerIn, notString, PropSpec, propsOf, withAnything,
-} from './support/props';
+import { attempt, constructProperties, MANY, notBoolean, notIntegerIn, notString, PropSpec } from './support/props';
 
 type Props = Record<keyof SecureBucketProps, unknown>;
 
@@ -46,6 +44,17 @@ const goodBucketProps = fc.record({
   ? { ...p, objectLockDefaultRetention: ObjectLockRetention.governance(Duration.days(30)) }
   : p));
 
+/** Every BucketProps key, accepted or not: the arbitrary settings below draw from these and from random names. */
+const BUCKET_SETTINGS = [
+  'encryption', 'encryptionKey', 'blockedEncryptionTypes', 'enforceSSL', 'bucketKeyEnabled', 'bucketName', 'bucketNamePrefix',
+  'bucketNamespace', 'removalPolicy', 'autoDeleteObjects', 'versioned', 'objectLockEnabled', 'abacStatus', 'objectLockDefaultRetention',
+  'eventBridgeEnabled', 'lifecycleRules', 'transitionDefaultMinimumObjectSize', 'websiteIndexDocument', 'websiteErrorDocument',
+  'websiteRedirect', 'websiteRoutingRules', 'accessControl', 'publicReadAccess', 'blockPublicAccess', 'metrics', 'cors',
+  'serverAccessLogsBucket', 'serverAccessLogsPrefix', 'targetObjectKeyFormat', 'inventories', 'objectOwnership',
+  'transferAcceleration', 'notificationsHandlerRole', 'notificationsSkipDestinationValidation', 'intelligentTieringConfigurations',
+  'minimumTLSVersion', 'replicationRole', 'replicationRules',
+];
+
 /** One setting SecureBucket must refuse, whatever else is set. */
 const badBucketProps = fc.oneof(
   fc.constantFrom(
@@ -72,49 +81,40 @@ function specs(keys: DataKeys, logs: AccessLogBucket, otherKey: Key): { [K in ke
   };
 }
 
-describe('SecureBucket property', () => {
-  let stack: Stack;
-  let keys: DataKeys;
-  let logs: AccessLogBucket;
-  let otherKey: Key;
+interface Context {
+  readonly keys: DataKeys;
+  readonly logs: AccessLogBucket;
+  readonly otherKey: Key;
+}
+
+constructProperties<Context, Props>('SecureBucket', {
+  setup: (stack) => ({ keys: new DataKeys(stack, 'Keys'), logs: new AccessLogBucket(stack, 'Logs'), otherKey: new Key(stack, 'Other') }),
+  specs: ({ keys, logs, otherKey }) => specs(keys, logs, otherKey),
+  build: (stack, id, props) => new SecureBucket(stack, id, props as unknown as SecureBucketProps),
+  synthesize: (stack, props) => new SecureBucket(stack, 'Bucket', {
+    ...(props as unknown as SecureBucketProps), keys: new DataKeys(stack, 'Keys'), accessLogBucket: new AccessLogBucket(stack, 'Logs'),
+  }),
+});
+
+test('arbitrary bucket settings, known keys or not, give a ConfigurationError or a bucket', () => {
+  const stack = testStack();
+  const keys = new DataKeys(stack, 'Keys');
+  const logs = new AccessLogBucket(stack, 'Logs');
   let count = 0;
-  beforeAll(() => {
-    stack = testStack();
-    keys = new DataKeys(stack, 'Keys');
-    logs = new AccessLogBucket(stack, 'Logs');
-    otherKey = new Key(stack, 'Other');
-  });
-
-  test('insecure or careless props are refused naming each; valid ones build', () => {
-    fc.assert(fc.property(propsOf<Props>(specs(keys, logs, otherKey)), ({ props, bad }) => {
-      expectOutcome(attempt(() => new SecureBucket(stack, `B${count++}`, props as unknown as SecureBucketProps)), bad);
-    }), MANY);
-  });
-
-  test('arbitrary values give a ConfigurationError or a bucket, never another error', () => {
-    fc.assert(fc.property(propsOf<Props>(withAnything(specs(keys, logs, otherKey)), 0.4), ({ props }) => {
-      attempt(() => new SecureBucket(stack, `Any${count++}`, props as unknown as SecureBucketProps));
-    }), MANY);
-  });
-
-  test('arbitrary bucket settings, known keys or not, give a ConfigurationError or a bucket', () => {
-    const setting = fc.dictionary(
-      fc.oneof(fc.constantFrom(...Object.keys(goodBucketProps)), fc.string({ maxLength: 8 })),
-      fc.oneof(fc.anything({ maxDepth: 1 }), fc.constantFrom(Duration.days(1), StorageClass.GLACIER)),
-      { maxKeys: 3 },
-    );
-    fc.assert(fc.property(fc.constantFrom(...CLASSIFICATIONS), setting, (classification, bucketProps) => {
-      attempt(() => new SecureBucket(stack, `Set${count++}`, { classification, keys, accessLogBucket: logs, bucketProps: bucketProps as never }));
-    }), MANY);
-  });
-
-  test('valid props synthesize a template that passes every pack', () => {
-    fc.assert(fc.property(propsOf<Props>(specs(keys, logs, otherKey), 0), ({ props }) => {
-      expectEveryPackPasses((s) => {
-        const k = new DataKeys(s, 'Keys');
-        const l = new AccessLogBucket(s, 'Logs');
-        new SecureBucket(s, 'Bucket', { ...(props as unknown as SecureBucketProps), keys: k, accessLogBucket: l });
-      });
-    }), FEW);
-  });
+  // Values close to valid ones (lists of objects with the right keys and careless values) reach deepest.
+  const careless = fc.oneof(fc.anything({ maxDepth: 1 }), fc.constantFrom(Duration.days(1), Duration.hours(36), Duration.days(400), StorageClass.GLACIER, 'GET'));
+  const nearValid = fc.array(fc.dictionary(
+    fc.constantFrom('id', 'name', 'prefix', 'allowedMethods', 'allowedOrigins', 'maxAge', 'tagFilters', 'tags', 'archiveAccessTierTime',
+      'deepArchiveAccessTierTime', 'expiration', 'transitions', 'noncurrentVersionExpiration', 'storageClass', 'transitionAfter'),
+    fc.oneof(careless, fc.array(careless, { maxLength: 2 })),
+    { maxKeys: 4 },
+  ), { maxLength: 2 });
+  const setting = fc.dictionary(
+    fc.oneof(fc.constantFrom(...BUCKET_SETTINGS), fc.string({ maxLength: 8 })),
+    fc.oneof(careless, nearValid),
+    { maxKeys: 3 },
+  );
+  fc.assert(fc.property(fc.constantFrom(...CLASSIFICATIONS), setting, (classification, bucketProps) => {
+    attempt(() => new SecureBucket(stack, `Set${count++}`, { classification, keys, accessLogBucket: logs, bucketProps: bucketProps as never }));
+  }), MANY);
 });

@@ -3,17 +3,12 @@
  * truthy non-booleans for the security flags, reserved names and careless datasets are refused naming each;
  * valid ones build, and a handful synthesize a template that passes every pack.
  */
-import { Stack } from 'aws-cdk-lib';
 import fc from 'fast-check';
 import { PROFILES } from '../../lib/config';
 import { SecureDatabase, SecureDatabaseProps } from '../../lib/constructs/database/secure-database';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork } from '../../lib/constructs/network/secure-network';
-import { testStack } from '../helpers/app';
-import {
-  attempt, exampleDatasets, expectEveryPackPasses, expectOutcome, FEW, MANY, notBoolean, notIntegerIn, notString, PropSpec, propsOf,
-  validProfile, withAnything,
-} from './support/props';
+import { constructProperties, exampleDatasets, notBoolean, notIntegerIn, notString, platform, Platform, PropSpec, validProfile } from './support/props';
 
 type Props = Record<keyof SecureDatabaseProps, unknown>;
 
@@ -54,36 +49,10 @@ function specs(network: SecureNetwork, keys: DataKeys): { [K in keyof Props]: Pr
   };
 }
 
-describe('SecureDatabase property', () => {
-  let stack: Stack;
-  let keys: DataKeys;
-  let network: SecureNetwork;
-  let count = 0;
-  beforeAll(() => {
-    stack = testStack();
-    keys = new DataKeys(stack, 'Keys');
-    network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90 });
-  });
-
-  test('careless props are refused naming each; valid ones build', () => {
-    fc.assert(fc.property(propsOf<Props>(specs(network, keys)), ({ props, bad }) => {
-      expectOutcome(attempt(() => new SecureDatabase(stack, `Db${count++}`, props as unknown as SecureDatabaseProps)), bad);
-    }), { numRuns: Math.ceil(MANY.numRuns / 2) });
-  });
-
-  test('arbitrary values give a ConfigurationError or a database, never another error', () => {
-    fc.assert(fc.property(propsOf<Props>(withAnything(specs(network, keys)), 0.4), ({ props }) => {
-      attempt(() => new SecureDatabase(stack, `Any${count++}`, props as unknown as SecureDatabaseProps));
-    }), { numRuns: Math.ceil(MANY.numRuns / 2) });
-  });
-
-  test('valid props synthesize a template that passes every pack', () => {
-    fc.assert(fc.property(propsOf<Props>(specs(network, keys), 0), ({ props }) => {
-      expectEveryPackPasses((s) => {
-        const k = new DataKeys(s, 'Keys');
-        const n = new SecureNetwork(s, 'Net', { logKey: k.audit, flowLogRetentionDays: 90 });
-        new SecureDatabase(s, 'Database', { ...(props as unknown as SecureDatabaseProps), keys: k, network: n });
-      });
-    }), FEW);
-  });
+constructProperties<Platform, Props>('SecureDatabase', {
+  setup: (stack) => platform(stack),
+  specs: ({ network, keys }) => specs(network, keys),
+  build: (stack, id, props) => new SecureDatabase(stack, id, props as unknown as SecureDatabaseProps),
+  synthesize: (stack, props) => new SecureDatabase(stack, 'Database', { ...(props as unknown as SecureDatabaseProps), ...platform(stack) }),
+  share: 0.5,
 });

@@ -4,13 +4,11 @@
  * Logs refuses and malformed extra endpoints are refused naming each; valid ones build, and a handful synthesize
  * a template that passes every pack.
  */
-import { Stack } from 'aws-cdk-lib';
 import { InterfaceVpcEndpointAwsService } from 'aws-cdk-lib/aws-ec2';
 import fc from 'fast-check';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork, SecureNetworkProps } from '../../lib/constructs/network/secure-network';
-import { testStack } from '../helpers/app';
-import { attempt, expectEveryPackPasses, expectOutcome, FEW, MANY, notBoolean, notIntegerIn, PropSpec, propsOf, withAnything } from './support/props';
+import { constructProperties, notBoolean, notIntegerIn, PropSpec } from './support/props';
 
 type Props = Record<Exclude<keyof SecureNetworkProps, 'existingVpc' | 'dataSubnets' | 'computeSubnets' | 'egressSubnets'>, unknown>;
 
@@ -29,33 +27,13 @@ function specs(keys: DataKeys): { [K in keyof Props]: PropSpec } {
   };
 }
 
-describe('SecureNetwork property', () => {
-  let stack: Stack;
-  let keys: DataKeys;
-  let count = 0;
-  beforeAll(() => {
-    stack = testStack();
-    keys = new DataKeys(stack, 'Keys');
-  });
-
-  test('careless props are refused naming each; valid ones build', () => {
-    fc.assert(fc.property(propsOf<Props>(specs(keys)), ({ props, bad }) => {
-      expectOutcome(attempt(() => new SecureNetwork(stack, `Net${count++}`, props as unknown as SecureNetworkProps)), bad);
-    }), { numRuns: Math.ceil(MANY.numRuns / 2) });
-  });
-
-  test('arbitrary values give a ConfigurationError or a network, never another error', () => {
-    fc.assert(fc.property(propsOf<Props>(withAnything(specs(keys)), 0.4), ({ props }) => {
-      attempt(() => new SecureNetwork(stack, `Any${count++}`, props as unknown as SecureNetworkProps));
-    }), { numRuns: Math.ceil(MANY.numRuns / 2) });
-  });
-
-  test('valid props synthesize a template that passes every pack', () => {
-    fc.assert(fc.property(propsOf<Props>(specs(keys), 0), ({ props }) => {
-      expectEveryPackPasses((s) => {
-        const k = new DataKeys(s, 'Keys');
-        new SecureNetwork(s, 'Net', { ...(props as unknown as SecureNetworkProps), logKey: k.audit });
-      });
-    }), FEW);
-  });
+constructProperties<DataKeys, Props>('SecureNetwork', {
+  setup: (stack) => new DataKeys(stack, 'Keys'),
+  specs,
+  build: (stack, id, props) => new SecureNetwork(stack, id, props as unknown as SecureNetworkProps),
+  synthesize: (stack, props) => {
+    const keys = new DataKeys(stack, 'Keys');
+    new SecureNetwork(stack, 'Net', { ...(props as unknown as SecureNetworkProps), logKey: keys.audit });
+  },
+  share: 0.5,
 });

@@ -3,16 +3,12 @@
  * Kafka versions the topic API cannot serve, bad cluster names, careless profiles and datasets are refused naming
  * each; valid ones build, and a handful synthesize a template that passes every pack.
  */
-import { Stack } from 'aws-cdk-lib';
 import fc from 'fast-check';
 import { PROFILES } from '../../lib/config';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork } from '../../lib/constructs/network/secure-network';
 import { SecureStream, SecureStreamProps } from '../../lib/constructs/streaming/secure-stream';
-import { testStack } from '../helpers/app';
-import {
-  attempt, expectEveryPackPasses, expectOutcome, FEW, MANY, notBoolean, notString, PropSpec, propsOf, validDatasets, validProfile, withAnything,
-} from './support/props';
+import { constructProperties, notBoolean, notString, platform, Platform, PropSpec, validDatasets, validProfile } from './support/props';
 
 type Props = Record<keyof SecureStreamProps, unknown>;
 
@@ -46,36 +42,10 @@ function specs(network: SecureNetwork, keys: DataKeys): { [K in keyof Props]: Pr
   };
 }
 
-describe('SecureStream property', () => {
-  let stack: Stack;
-  let keys: DataKeys;
-  let network: SecureNetwork;
-  let count = 0;
-  beforeAll(() => {
-    stack = testStack();
-    keys = new DataKeys(stack, 'Keys');
-    network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90 });
-  });
-
-  test('careless props are refused naming each; valid ones build', () => {
-    fc.assert(fc.property(propsOf<Props>(specs(network, keys)), ({ props, bad }) => {
-      expectOutcome(attempt(() => new SecureStream(stack, `Stream${count++}`, props as unknown as SecureStreamProps)), bad);
-    }), { numRuns: Math.ceil(MANY.numRuns / 2) });
-  });
-
-  test('arbitrary values give a ConfigurationError or a stream, never another error', () => {
-    fc.assert(fc.property(propsOf<Props>(withAnything(specs(network, keys)), 0.4), ({ props }) => {
-      attempt(() => new SecureStream(stack, `Any${count++}`, props as unknown as SecureStreamProps));
-    }), { numRuns: Math.ceil(MANY.numRuns / 2) });
-  });
-
-  test('valid props synthesize a template that passes every pack', () => {
-    fc.assert(fc.property(propsOf<Props>(specs(network, keys), 0), ({ props }) => {
-      expectEveryPackPasses((s) => {
-        const k = new DataKeys(s, 'Keys');
-        const n = new SecureNetwork(s, 'Net', { logKey: k.audit, flowLogRetentionDays: 90 });
-        new SecureStream(s, 'Stream', { ...(props as unknown as SecureStreamProps), keys: k, network: n });
-      });
-    }), FEW);
-  });
+constructProperties<Platform, Props>('SecureStream', {
+  setup: (stack) => platform(stack),
+  specs: ({ network, keys }) => specs(network, keys),
+  build: (stack, id, props) => new SecureStream(stack, id, props as unknown as SecureStreamProps),
+  synthesize: (stack, props) => new SecureStream(stack, 'Stream', { ...(props as unknown as SecureStreamProps), ...platform(stack) }),
+  share: 0.5,
 });

@@ -1,7 +1,7 @@
 import { CfnResource, Stack, Token } from 'aws-cdk-lib';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NagRuleCompliance } from 'cdk-nag';
-import { looksLikeSecretValue, textCredentialProblems } from '../../config/credentials';
+import { textCredentialProblems } from '../../config/credentials';
 
 /** Name endings that say the value points to a secret rather than being one (the value is still checked). */
 const REFERENCE_WORDS: ReadonlySet<string> = new Set(['ARN', 'ARNS', 'NAME', 'ID', 'URL', 'URI', 'PARAMETER', 'PATH']);
@@ -35,7 +35,6 @@ export function secretLikeVariables(variables: Readonly<Record<string, unknown>>
   return Object.entries(variables)
     .filter(([name, value]) => typeof value === 'string' && !Token.isUnresolved(value) && (
       textCredentialProblems(value).length > 0
-      || looksLikeSecretValue(value)
       || (secretName(name) && value.length > 0 && !value.startsWith('arn:'))))
     .map(([name]) => name);
 }

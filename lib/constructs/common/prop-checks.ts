@@ -98,6 +98,16 @@ export function checkInstance(
 }
 
 /**
+ * A KMS key prop: anything with a key ARN (a kms.Key, or one imported with Key.fromKeyArn; IKey is an interface, so
+ * there is no class to test). Undefined is accepted when `optional`.
+ */
+export function checkKey(problems: ProblemCollector, path: string, value: unknown, fix: string, optional = false): boolean {
+  if ((optional && value === undefined) || typeof (value as { keyArn?: unknown } | null)?.keyArn === 'string') return true;
+  problems.add(path, value === undefined ? 'is missing' : `${describeValue(value)} is not a KMS key`, fix);
+  return false;
+}
+
+/**
  * A string prop: a literal string matching `pattern` (tokens are refused where the value is checked at synth).
  * Returns whether it is usable; undefined is accepted when `optional`.
  */

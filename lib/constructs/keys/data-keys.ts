@@ -5,7 +5,7 @@ import { IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { Classification, CLASSIFICATIONS, KeyRole, policyFor } from '../../classification';
 import { describeValue, ProblemCollector } from '../../errors';
-import { checkRemovalPolicy } from '../common/prop-checks';
+import { checkKey, checkRemovalPolicy } from '../common/prop-checks';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { arnParts } from '../common/arn-parts';
@@ -65,8 +65,8 @@ export class DataKeys extends Construct {
       for (const [role, key] of Object.entries(props.existingKeys ?? {})) {
         if (!(KEY_ROLES as readonly string[]).includes(role)) {
           problems.add(`existingKeys.${role}`, 'is not a key role', `use ${KEY_ROLES.join(', ')}`);
-        } else if (key !== undefined && typeof (key as Partial<IKey> | null)?.keyArn !== 'string') {
-          problems.add(`existingKeys.${role}`, `${describeValue(key)} is not a KMS key`, 'pass a kms.Key or Key.fromKeyArn(...)');
+        } else {
+          checkKey(problems, `existingKeys.${role}`, key, 'pass a kms.Key or Key.fromKeyArn(...)', true);
         }
       }
     }

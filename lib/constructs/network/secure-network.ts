@@ -31,7 +31,7 @@ import { Profile } from '../../config';
 import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { encryptedLogGroup } from '../common/log-group';
-import { checkLogRetention } from '../common/prop-checks';
+import { checkKey, checkLogRetention } from '../common/prop-checks';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { ENDPOINT_TIER, ISOLATED_TIER, tieredSecurityGroup } from '../common/security-group';
 import { DataKeys } from '../keys/data-keys';
@@ -507,9 +507,7 @@ function checkNetworkProps(props: SecureNetworkProps, problems: ProblemCollector
   checkLogRetention(problems, 'flowLogRetentionDays', props.flowLogRetentionDays);
   // Checked even without egress: a careless value is wrong whether or not it is used yet.
   problems.checkInteger('natGateways', props.natGateways, { min: 1, max: 6 });
-  if (typeof (props.logKey as Partial<IKey> | undefined)?.keyArn !== 'string') {
-    problems.add('logKey', `${describeValue(props.logKey)} is not a KMS key`, 'pass DataKeys.audit (the flow log group is encrypted with it)');
-  }
+  checkKey(problems, 'logKey', props.logKey, 'pass DataKeys.audit (the flow log group is encrypted with it)');
   const extra: unknown = props.additionalInterfaceEndpoints;
   if (extra === undefined) return;
   if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {

@@ -96,13 +96,46 @@ const ACCEPTED: Readonly<Record<string, Check>> = {
   transitionDefaultMinimumObjectSize: (v) => ((Object.values(TransitionDefaultMinimumObjectSize) as unknown[]).includes(v)
     ? undefined : [`${describeValue(v)} is not a TransitionDefaultMinimumObjectSize`, 'use a TransitionDefaultMinimumObjectSize value']),
   targetObjectKeyFormat: (v) => (v instanceof TargetObjectKeyFormat ? undefined : [`${describeValue(v)} is not a TargetObjectKeyFormat`, 'use TargetObjectKeyFormat.simplePrefix() or .partitionedPrefix()']),
-  cors: list((rule) => (isObject(rule) && Array.isArray(rule.allowedMethods) && Array.isArray(rule.allowedOrigins)
-    ? undefined : ['has a rule without allowedMethods and allowedOrigins lists', 'give every CORS rule allowedMethods and allowedOrigins'])),
+  cors: list(corsRuleProblem),
   metrics: list((metric) => (isObject(metric) && typeof metric.id === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(metric.id)
-    ? undefined : ['has a metrics configuration without a valid id', 'give every metrics configuration an id of at most 64 letters, digits, ".", "_" or "-"'])),
-  intelligentTieringConfigurations: list((config) => (isObject(config) && typeof config.name === 'string' && config.name.length > 0
-    ? undefined : ['has a configuration without a name', 'give every Intelligent-Tiering configuration a name'])),
+    && optionalString(metric.prefix) && (metric.tagFilters === undefined || isStringRecord(metric.tagFilters))
+    ? undefined : ['has a metrics configuration that is not { id, prefix?, tagFilters? }', 'give every metrics configuration an id of at most 64 letters, digits, ".", "_" or "-"'])),
+  intelligentTieringConfigurations: list(tieringProblem),
 };
+
+const optionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+const isStringRecord = (v: unknown): boolean => isObject(v) && Object.values(v).every((t) => typeof t === 'string');
+const isStringList = (v: unknown): boolean => Array.isArray(v) && v.every((t) => typeof t === 'string' && t.length > 0);
+
+/** What S3 accepts in a CORS rule (aws-cdk-lib passes it through unchecked). */
+function corsRuleProblem(rule: unknown): Problem | undefined {
+  const methods = ['GET', 'PUT', 'HEAD', 'POST', 'DELETE'];
+  const valid = isObject(rule)
+    && Array.isArray(rule.allowedMethods) && rule.allowedMethods.length > 0 && rule.allowedMethods.every((m) => methods.includes(m as string))
+    && isStringList(rule.allowedOrigins) && (rule.allowedOrigins as unknown[]).length > 0
+    && (rule.allowedHeaders === undefined || isStringList(rule.allowedHeaders))
+    && (rule.exposedHeaders === undefined || isStringList(rule.exposedHeaders))
+    && (rule.maxAge === undefined || (Number.isInteger(rule.maxAge) && (rule.maxAge as number) >= 0))
+    && (rule.id === undefined || (typeof rule.id === 'string' && rule.id.length <= 255));
+  return valid ? undefined : ['has a rule S3 would refuse', `give every CORS rule allowedMethods (${methods.join(', ')}) and allowedOrigins lists, string headers and a whole maxAge`];
+}
+
+/**
+ * An Intelligent-Tiering configuration: a name and, for each archive tier, whole days S3 accepts (archive 90–730,
+ * deep archive 180–730); aws-cdk-lib throws on fractions of a day.
+ */
+function tieringProblem(config: unknown): Problem | undefined {
+  if (!isObject(config) || typeof config.name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(config.name) || !optionalString(config.prefix)) {
+    return ['has a configuration without a valid name', 'give every Intelligent-Tiering configuration a name of letters, digits, ".", "_" or "-"'];
+  }
+  if (config.tags !== undefined && !(Array.isArray(config.tags) && config.tags.every((t) => isObject(t) && typeof t.key === 'string' && typeof t.value === 'string'))) {
+    return ['has tags that are not { key, value } strings', 'pass tags as [{ key: "...", value: "..." }]'];
+  }
+  const inner = new ProblemCollector('tiering');
+  checkDuration(inner, 'archiveAccessTierTime', config.archiveAccessTierTime, { min: Duration.days(90), max: Duration.days(730), unit: 'days' });
+  checkDuration(inner, 'deepArchiveAccessTierTime', config.deepArchiveAccessTierTime, { min: Duration.days(180), max: Duration.days(730), unit: 'days' });
+  return inner.count > 0 ? ['has archive tier times that are not whole days S3 accepts', 'use Duration.days(90 to 730) for archive and Duration.days(180 to 730) for deep archive'] : undefined;
+}
 
 /** BucketProps keys that are always refused, with why and what to do. */
 const REFUSED: Readonly<Record<string, Check>> = {

@@ -6,7 +6,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, CfnBucket, ObjectOwnership
 import { Construct } from 'constructs';
 import { Classification, CLASSIFICATIONS, policyFor } from '../../classification';
 import { describeValue, ProblemCollector } from '../../errors';
-import { checkInstance } from '../common/prop-checks';
+import { checkInstance, checkKey } from '../common/prop-checks';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { DataKeys } from '../keys/data-keys';
@@ -61,9 +61,7 @@ export class SecureBucket extends Construct {
       problems.add('keys', 'no key to encrypt with', 'pass the DataKeys of the stack, or encryptionKey');
     }
     if (props.keys !== undefined) checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack, or encryptionKey');
-    if (props.encryptionKey !== undefined && typeof (props.encryptionKey as Partial<IKey> | null)?.keyArn !== 'string') {
-      problems.add('encryptionKey', `${describeValue(props.encryptionKey)} is not a KMS key`, 'pass a kms.Key (or Key.fromKeyArn) you manage, or keys instead');
-    }
+    checkKey(problems, 'encryptionKey', props.encryptionKey, 'pass a kms.Key (or Key.fromKeyArn) you manage, or keys instead', true);
     checkInstance(problems, 'accessLogBucket', props.accessLogBucket, AccessLogBucket, 'pass the AccessLogBucket of the stack');
     if (!retentionValid) {
       problems.add('objectRetentionDays', typeof retentionDays === 'number' && retentionDays < policy.objectRetentionDays

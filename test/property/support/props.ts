@@ -7,8 +7,10 @@ import { App, Stack } from 'aws-cdk-lib';
 import fc from 'fast-check';
 import { Classification, CLASSIFICATIONS } from '../../../lib/classification';
 import { DatasetConfig, DatasetsConfig, FieldConfig, PROFILES, Profile, validateDatasetsConfig } from '../../../lib/config';
+import { DataKeys } from '../../../lib/constructs/keys/data-keys';
+import { SecureNetwork } from '../../../lib/constructs/network/secure-network';
 import { ConfigurationError } from '../../../lib/errors';
-import { synthWithCompliance } from '../../helpers/app';
+import { synthWithCompliance, testStack } from '../../helpers/app';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Outcomes
@@ -270,9 +272,15 @@ export function exampleDatasets(): DatasetsConfig {
   return fc.sample(validDatasets(3), { numRuns: 1, seed: 42 })[0]!;
 }
 
-/** The same props, with "bad" values drawn from {@link anything}: some happen to be valid, so only the kind of outcome is checked. */
-export function withAnything<P extends Record<string, unknown>>(specs: { readonly [K in keyof P]: PropSpec<P[K]> }): { readonly [K in keyof P]: PropSpec<P[K]> } {
-  return Object.fromEntries(Object.entries(specs).map(([key, spec]) => [key, { ...(spec as PropSpec), bad: anything }])) as { readonly [K in keyof P]: PropSpec<P[K]> };
+/**
+ * The same props, with "bad" values drawn from {@link anything} (for the keys given, all by default): some happen to
+ * be valid, so only the kind of outcome is checked.
+ */
+export function withAnything<P extends Record<string, unknown>>(
+  specs: { readonly [K in keyof P]: PropSpec<P[K]> },
+  keys: ReadonlyArray<keyof P> = Object.keys(specs),
+): { readonly [K in keyof P]: PropSpec<P[K]> } {
+  return Object.fromEntries(Object.entries(specs).map(([key, spec]) => [key, keys.includes(key) ? { ...(spec as PropSpec), bad: anything } : spec])) as { readonly [K in keyof P]: PropSpec<P[K]> };
 }
 
 /**
@@ -281,3 +289,70 @@ export function withAnything<P extends Record<string, unknown>>(specs: { readonl
  */
 export const MANY = { numRuns: Number(process.env.PROPERTY_RUNS ?? 120) };
 export const FEW = { numRuns: Number(process.env.PROPERTY_SYNTH_RUNS ?? 3) };
+
+// ---------------------------------------------------------------------------------------------------------------
+// The three properties every construct file runs
+
+export interface ConstructPropertyOptions<C, P extends Record<string, unknown>> {
+  /** Parts built once in a shared stack (keys, network, ...) for the constructions without synthesis. */
+  readonly setup: (stack: Stack) => C;
+  readonly specs: (context: C) => { readonly [K in keyof P]: PropSpec<P[K]> };
+  /** Builds the construct from generated props; each call gets a fresh id. */
+  readonly build: (stack: Stack, id: string, props: P, context: C) => unknown;
+  /** Builds the construct and what it needs in a fresh stack, for the synthesis with every pack. */
+  readonly synthesize: (stack: Stack, props: P) => void;
+  /** The property for generated props with known bad keys. @default expectOutcome */
+  readonly expect?: (outcome: Outcome, bad: readonly string[]) => void;
+  /** Fraction of MANY for the constructions (for constructs that are slow to build). @default 1 */
+  readonly share?: number;
+  /** Synthesis runs. @default FEW */
+  readonly synthRuns?: number;
+  /** Props that get arbitrary values in the second property. @default all */
+  readonly arbitraryKeys?: ReadonlyArray<keyof P>;
+}
+
+/**
+ * Careless props are refused naming each and valid ones build; arbitrary values give a ConfigurationError or a
+ * construct, never another error; a handful of valid props synthesize a template that passes every pack.
+ */
+export function constructProperties<C, P extends Record<string, unknown>>(name: string, options: ConstructPropertyOptions<C, P>): void {
+  const runs = { numRuns: Math.max(1, Math.ceil(MANY.numRuns * (options.share ?? 1))) };
+  describe(`${name} property`, () => {
+    let stack: Stack;
+    let context: C;
+    let count = 0;
+    beforeAll(() => {
+      stack = testStack();
+      context = options.setup(stack);
+    });
+
+    test('careless props are refused naming each; valid ones build', () => {
+      fc.assert(fc.property(propsOf<P>(options.specs(context)), ({ props, bad }) => {
+        (options.expect ?? expectOutcome)(attempt(() => options.build(stack, `Careless${count++}`, props, context)), bad);
+      }), runs);
+    });
+
+    test('arbitrary values give a ConfigurationError or a construct, never another error', () => {
+      fc.assert(fc.property(propsOf<P>(withAnything(options.specs(context), options.arbitraryKeys), 0.4), ({ props }) => {
+        attempt(() => options.build(stack, `Any${count++}`, props, context));
+      }), runs);
+    });
+
+    test('valid props synthesize a template that passes every pack', () => {
+      fc.assert(fc.property(propsOf<P>(options.specs(context), 0), ({ props }) => {
+        expectEveryPackPasses((s) => options.synthesize(s, props));
+      }), { numRuns: options.synthRuns ?? FEW.numRuns });
+    });
+  });
+}
+
+/** The keys and network most constructs take, as a stack of the pipeline would have them. */
+export interface Platform {
+  readonly keys: DataKeys;
+  readonly network: SecureNetwork;
+}
+
+export function platform(stack: Stack, egress = false): Platform {
+  const keys = new DataKeys(stack, 'Keys');
+  return { keys, network: new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, egress }) };
+}
