@@ -30,6 +30,7 @@ function specs(network: SecureNetwork, keys: DataKeys): { [K in keyof Props]: Pr
         { ...PROFILES.dev, backupRetentionDays: 0 }, { ...PROFILES.dev, databaseMultiAz: 'yes' }, 'dev', {}),
       optional: false,
     },
+    backupVaultLock: { good: fc.constantFrom(undefined, 'GOVERNANCE', 'COMPLIANCE'), bad: fc.constantFrom('LEGAL_HOLD', 'governance', 1, true) },
     port: { good: fc.integer({ min: 1150, max: 65535 }).filter((p) => p !== 5432), bad: fc.oneof(fc.constant(5432), notIntegerIn(1150, 65535)) },
     databaseName: { good: identifier, bad: fc.oneof(notString, fc.constantFrom('Pipeline', '1db', '', 'select', 'user', 'my-db')) },
     datasets: {

@@ -6,11 +6,13 @@
  */
 import { InterfaceVpcEndpointAwsService } from 'aws-cdk-lib/aws-ec2';
 import fc from 'fast-check';
+import { resolveProfile } from '../../lib/config';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork, SecureNetworkProps } from '../../lib/constructs/network/secure-network';
 import { constructProperties, notBoolean, notIntegerIn, PropSpec } from './support/props';
 
-type Props = Record<Exclude<keyof SecureNetworkProps, 'existingVpc' | 'dataSubnets' | 'computeSubnets' | 'egressSubnets'>, unknown>;
+/** keys and profile go together (the synthesis passes both); the existing-VPC props have tests of their own. */
+type Props = Record<Exclude<keyof SecureNetworkProps, 'existingVpc' | 'dataSubnets' | 'computeSubnets' | 'egressSubnets' | 'existingEndpointSecurityGroup' | 'keys' | 'profile'>, unknown>;
 
 function specs(keys: DataKeys): { [K in keyof Props]: PropSpec } {
   return {
@@ -20,6 +22,11 @@ function specs(keys: DataKeys): { [K in keyof Props]: PropSpec } {
     cidr: { good: fc.constantFrom('10.40.0.0/16', '10.0.0.0/16', '172.16.0.0/18'), bad: fc.constantFrom('10.0.0.0/8', '10.0.0.0/24', 'abc', 42, '300.1.1.1/16') },
     egress: { good: fc.boolean(), bad: notBoolean },
     natGateways: { good: fc.integer({ min: 1, max: 2 }), bad: notIntegerIn(1, 6) },
+    s3PrefixListId: { good: fc.constantFrom('pl-6da54004', 'pl-0123456789abcdef0'), bad: fc.constantFrom('pl-XYZ', 'sg-0123456789abcdef0', 42, '') },
+    egressDomains: {
+      good: fc.constantFrom([], ['api.example.com'], ['auth.example.org', 'data.example.net'], ['203.0.113.7']),
+      bad: fc.constantFrom(['*'], ['*.amazonaws.com'], ['https://api.example.com'], 'api.example.com', [42], ['*.com']),
+    },
     additionalInterfaceEndpoints: {
       good: fc.constantFrom({}, { Ssm: InterfaceVpcEndpointAwsService.SSM }, { Ecr: InterfaceVpcEndpointAwsService.ECR, EcrDocker: InterfaceVpcEndpointAwsService.ECR_DOCKER }),
       bad: fc.constantFrom({ 'bad-name': InterfaceVpcEndpointAwsService.SSM }, { Kms: InterfaceVpcEndpointAwsService.KMS }, { Ssm: 'ssm' }, 'ssm', [InterfaceVpcEndpointAwsService.SSM]),
@@ -33,7 +40,12 @@ constructProperties<DataKeys, Props>('SecureNetwork', {
   build: (stack, id, props) => new SecureNetwork(stack, id, props as unknown as SecureNetworkProps),
   synthesize: (stack, props) => {
     const keys = new DataKeys(stack, 'Keys');
-    new SecureNetwork(stack, 'Net', { ...(props as unknown as SecureNetworkProps), logKey: keys.audit });
+    const given = props as unknown as SecureNetworkProps;
+    // The deploy-time function needs keys and a profile, and an egress tier or the S3 prefix list to answer from.
+    new SecureNetwork(stack, 'Net', {
+      ...given, logKey: keys.audit, keys, profile: resolveProfile('dev'),
+      ...(given.egress || given.s3PrefixListId ? {} : { s3PrefixListId: 'pl-6da54004' }),
+    });
   },
   share: 0.5,
 });

@@ -45,6 +45,9 @@ function specs(config: DatasetsConfig): { [K in keyof Props]: PropSpec } {
     datasets: { good: validDatasets(2), bad: careless(config), optional: false },
     alarmEmail: { good: fc.constantFrom('security@example.com', 'soc@corp.example'), bad: fc.constantFrom('not-an-email', 1, true) },
     existingDetectorId: { good: fc.constant(undefined), bad: fc.constantFrom('abc', 'detector-1') },
+    s3PrefixListId: { good: fc.constantFrom(undefined, 'pl-6da54004'), bad: fc.constantFrom('pl-XYZ', 42) },
+    // Only with existingVpc (its own tests): without one it is refused by name.
+    existingEndpointSecurityGroup: { good: fc.constant(undefined), bad: fc.constantFrom('sg-0123456789abcdef0', {}) },
     existingKeys: { good: fc.constant(undefined), bad: fc.constantFrom({ secret: 'x' }, { restricted: 'arn:aws:kms:eu-west-1:111111111111:key/x' }) },
   };
 }

@@ -165,7 +165,7 @@ export class SecureDatabase extends Construct {
     }
     const destroy = destroyDataAllowed(this);
     if (props.backupVaultLock !== undefined && !VAULT_LOCK_MODES.includes(props.backupVaultLock)) {
-      problems.add('backupVaultLock', `"${String(props.backupVaultLock)}" is not a Vault Lock mode`, 'use GOVERNANCE or COMPLIANCE, or leave it out for the profile default');
+      problems.add('backupVaultLock', `${describeValue(props.backupVaultLock)} is not a Vault Lock mode`, 'use GOVERNANCE or COMPLIANCE, or leave it out for the profile default');
     } else if (props.backupVaultLock !== undefined && destroy) {
       problems.add('backupVaultLock', 'a locked vault cannot be emptied, so the teardown -c destroyData=true asks for could not complete',
         'leave it out (the destroy opt-in deploys no lock), or deploy without -c destroyData=true');

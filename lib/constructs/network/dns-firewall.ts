@@ -11,7 +11,7 @@ import {
   CfnFirewallRuleGroupAssociation,
 } from 'aws-cdk-lib/aws-route53resolver';
 import { Construct } from 'constructs';
-import { ProblemCollector } from '../../errors';
+import { describeValue, ProblemCollector } from '../../errors';
 
 export interface DnsFirewallProps {
   readonly vpc: IVpc;
@@ -39,7 +39,32 @@ const TOO_BROAD = [
 
 /** `host` is a literal IPv4 or IPv6 address, which DNS never sees. */
 export function isIpLiteral(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':') || /^\[.*\]$/.test(host);
+  // IPv6: hex digits and colons only (optionally in brackets), so a URL such as https://host is not mistaken for one.
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || /^\[?[0-9a-fA-F:]*:[0-9a-fA-F:.]*\]?$/.test(host);
+}
+
+/**
+ * Why `domain` cannot be on an allow list (too broad, or not a host name), or undefined when it can. A token inside
+ * a name (the region) is checked with a valid label in its place.
+ */
+export function domainProblem(domain: unknown): { problem: string; fix: string } | undefined {
+  if (typeof domain !== 'string') {
+    return { problem: `${describeValue(domain)} is not a host name`, fix: 'give host names as strings, e.g. api.example.com' };
+  }
+  const literal = Token.isUnresolved(domain) ? domain.replace(/\$\{Token\[[^\]]+\]\}/g, 'token') : domain;
+  if (literal === '*' || literal.startsWith('*.') && literal.split('.').length < 3) {
+    return { problem: `"${domain}" would allow every name, or every name under a top-level domain`, fix: 'list the exact hosts the functions call' };
+  }
+  if (TOO_BROAD.some((pattern) => pattern.test(literal))) {
+    return {
+      problem: `"${domain}" would let any AWS account's endpoints resolve (another account's API Gateway, bucket or function URL, reached through NAT)`,
+      fix: 'list the exact service names, e.g. secretsmanager.<region>.amazonaws.com',
+    };
+  }
+  if (!NAME.test(literal) || isIpLiteral(literal)) {
+    return { problem: `"${domain}" is not a lower-case host name or "*." followed by one`, fix: 'give host names only (no scheme, port, path or IP address), e.g. api.example.com' };
+  }
+  return undefined;
 }
 
 export class DnsFirewall extends Construct {
@@ -54,18 +79,8 @@ export class DnsFirewall extends Construct {
     const problems = new ProblemCollector(`DnsFirewall ${this.node.path}`);
     const domains = [...new Set(props.allowedDomains)].sort();
     for (const domain of domains) {
-      // A token inside a name (the region) is checked with a valid label in its place.
-      const literal = Token.isUnresolved(domain) ? domain.replace(/\$\{Token\[[^\]]+\]\}/g, 'token') : domain;
-      if (literal === '*' || literal.startsWith('*.') && literal.split('.').length < 3) {
-        problems.add('allowedDomains', `"${domain}" would allow every name, or every name under a top-level domain`,
-          'list the exact hosts the functions call');
-      } else if (TOO_BROAD.some((pattern) => pattern.test(literal))) {
-        problems.add('allowedDomains', `"${domain}" would let any AWS account's endpoints resolve (another account's API Gateway, bucket or function URL, reached through NAT)`,
-          'list the exact service names, e.g. secretsmanager.<region>.amazonaws.com');
-      } else if (!NAME.test(literal) || isIpLiteral(literal)) {
-        problems.add('allowedDomains', `"${domain}" is not a lower-case host name or "*." followed by one`,
-          'give host names only (no scheme, port, path or IP address), e.g. api.example.com');
-      }
+      const refused = domainProblem(domain);
+      if (refused) problems.add('allowedDomains', refused.problem, refused.fix);
     }
     if (domains.length === 0) {
       problems.add('allowedDomains', 'is empty', 'list at least the AWS service names the functions call');

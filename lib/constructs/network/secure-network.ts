@@ -27,17 +27,17 @@ import { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge } from '../../compliance/acknowledge';
-import { Profile } from '../../config';
+import { Profile, validateProfile } from '../../config';
 import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { encryptedLogGroup } from '../common/log-group';
-import { checkKey, checkLogRetention } from '../common/prop-checks';
+import { checkInstance, checkKey, checkLogRetention } from '../common/prop-checks';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { ENDPOINT_TIER, ISOLATED_TIER, tieredSecurityGroup } from '../common/security-group';
 import { DataKeys } from '../keys/data-keys';
 import { accountStatement, additionalInterfaceEndpoint, defaultInterfaceEndpoints, InterfaceEndpointSpec } from './aws-endpoints';
 import { networkOf, parseCidr, smallestPrefixFor, TierSize } from './cidr-plan';
-import { DnsFirewall, isIpLiteral } from './dns-firewall';
+import { DnsFirewall, domainProblem, isIpLiteral } from './dns-firewall';
 import { NetworkCustomResources, regionWithoutDashes } from './network-custom-resources';
 
 export const DATA_SUBNETS = 'data';
@@ -174,8 +174,30 @@ export class SecureNetwork extends Construct {
     if ((props.keys === undefined) !== (props.profile === undefined)) {
       problems.add(props.keys ? 'profile' : 'keys', 'is missing while its pair is set', 'pass both keys and profile (they run the network\'s deploy-time function), or neither');
     }
-    if (props.s3PrefixListId !== undefined && !Token.isUnresolved(props.s3PrefixListId) && !PREFIX_LIST_ID.test(props.s3PrefixListId)) {
-      problems.add('s3PrefixListId', `"${props.s3PrefixListId}" is not a prefix list id`, 'pass the pl-… id of com.amazonaws.<region>.s3 from aws ec2 describe-managed-prefix-lists');
+    if (props.s3PrefixListId !== undefined && (typeof props.s3PrefixListId !== 'string'
+      || !Token.isUnresolved(props.s3PrefixListId) && !PREFIX_LIST_ID.test(props.s3PrefixListId))) {
+      problems.add('s3PrefixListId', `${describeValue(props.s3PrefixListId)} is not a prefix list id`, 'pass the pl-… id of com.amazonaws.<region>.s3 from aws ec2 describe-managed-prefix-lists');
+    }
+    if (props.keys !== undefined) checkInstance(problems, 'keys', props.keys, DataKeys, 'pass the DataKeys of the stack');
+    if (props.profile !== undefined) problems.collect(() => validateProfile(props.profile, 'profile'));
+    const egressDomains: unknown = props.egressDomains;
+    if (egressDomains !== undefined && !Array.isArray(egressDomains)) {
+      problems.add('egressDomains', `${describeValue(egressDomains)} is not a list of host names`, "pass the hosts of the sources and token URLs, e.g. ['api.example.com']");
+    } else {
+      // IP literals never reach DNS (they are left out of the firewall); every name must be one a firewall can allow.
+      for (const domain of (egressDomains ?? []) as unknown[]) {
+        const refused = typeof domain === 'string' && isIpLiteral(domain) ? undefined : domainProblem(domain);
+        if (refused) problems.add('egressDomains', refused.problem, refused.fix);
+      }
+    }
+    const endpointGroup: unknown = props.existingEndpointSecurityGroup;
+    if (endpointGroup !== undefined && typeof (endpointGroup as Partial<ISecurityGroup> | null)?.securityGroupId !== 'string') {
+      problems.add('existingEndpointSecurityGroup', `${describeValue(endpointGroup)} is not a security group`, 'pass SecurityGroup.fromSecurityGroupId(this, id, sg-…) of your interface endpoints');
+    }
+    const existingVpc: unknown = props.existingVpc;
+    if (existingVpc !== undefined && typeof (existingVpc as Partial<IVpc> | null)?.selectSubnets !== 'function') {
+      problems.add('existingVpc', `${describeValue(existingVpc)} is not a VPC`, 'pass an ec2.IVpc (e.g. Vpc.fromLookup or Vpc.fromVpcAttributes)');
+      problems.throwIfAny();
     }
     if (props.existingVpc) {
       for (const p of ['cidr', 'egress', 'natGateways', 'azCount', 'additionalInterfaceEndpoints'] as const) {
@@ -188,7 +210,9 @@ export class SecureNetwork extends Construct {
       for (const p of ['dataSubnets', 'computeSubnets', 'egressSubnets', 'existingEndpointSecurityGroup'] as const) {
         if (props[p] !== undefined) problems.add(p, 'only applies to existingVpc', 'remove it; the new VPC has its own tiers and endpoints');
       }
-      checkCidr(props.cidr ?? '10.40.0.0/16', azCount, props.egress === true, problems);
+      // The layout is computed per zone: a careless count (reported above) is read as the smallest, 2.
+      const zones = Number.isInteger(azCount) && azCount >= 2 && azCount <= 6 ? azCount : 2;
+      checkCidr(props.cidr ?? '10.40.0.0/16', zones, props.egress === true, problems);
     }
     problems.throwIfAny();
 

@@ -92,12 +92,11 @@ export class SecurePipeline extends Construct {
       profile,
       // The DNS firewall resolves only these hosts beyond the AWS names: every source and token endpoint.
       egressDomains: sourceHosts(datasets),
-      ...(props.s3PrefixListId ? { s3PrefixListId: props.s3PrefixListId } : {}),
+      // Passed on whenever given, so SecureNetwork checks them (and refuses an endpoint group without existingVpc).
+      ...(props.s3PrefixListId !== undefined ? { s3PrefixListId: props.s3PrefixListId } : {}),
+      ...(props.existingEndpointSecurityGroup !== undefined ? { existingEndpointSecurityGroup: props.existingEndpointSecurityGroup } : {}),
       ...(props.existingVpc
-        ? {
-          existingVpc: props.existingVpc,
-          ...(props.existingEndpointSecurityGroup ? { existingEndpointSecurityGroup: props.existingEndpointSecurityGroup } : {}),
-        }
+        ? { existingVpc: props.existingVpc }
         : {
           azCount: profile.azCount,
           // Only the stages that call source APIs need the internet; the tier exists only when a dataset has a source.

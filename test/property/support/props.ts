@@ -354,5 +354,6 @@ export interface Platform {
 
 export function platform(stack: Stack, egress = false): Platform {
   const keys = new DataKeys(stack, 'Keys');
-  return { keys, network: new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, egress }) };
+  // With keys, a profile and the S3 prefix list, the network closes its default group and isolated functions reach S3.
+  return { keys, network: new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, egress, keys, profile: PROFILES.dev, s3PrefixListId: 'pl-6da54004' }) };
 }
