@@ -97,7 +97,8 @@ export function parseClassification(value: string): Classification {
 
 /** The decision table: every control a classification implies. */
 export function policyFor(classification: Classification): ClassificationPolicy {
-  const policy = TABLE[classification];
+  // Own properties only: a name such as "toString" must not find Object.prototype's member.
+  const policy = Object.hasOwn(TABLE, classification) ? TABLE[classification] : undefined;
   if (!policy) {
     throw new Error(`Unknown classification "${String(classification)}": use one of ${CLASSIFICATIONS.join(', ')}`);
   }

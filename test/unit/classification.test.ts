@@ -1,6 +1,10 @@
 import { Classification, classificationRank, parseClassification, Persona, policyFor } from '../../lib/classification';
 
 describe('policyFor (the classification decision table)', () => {
+  test.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])('a name of an Object member (%s) is unknown, not a policy', (name) => {
+    expect(() => policyFor(name as Classification)).toThrow(/Unknown classification/);
+  });
+
   test.each([
     // classification, key, rotation, log days, object days, readers, masked, default handling
     [Classification.PUBLIC, 'public', 365, 90, 30, ['Admin', 'DataScientist', 'Analyst', 'Viewer'], [], 'keep'],

@@ -432,6 +432,11 @@ describe('ThreatDetection refusals', () => {
     expect(error.message).toMatch(/is listed twice/);
   });
 
+  test.each([[{}], [42], [Object.create(null)], [['security@example.com']]])('an alarmEmail that is not a string (%p) is refused by name, not a TypeError', (alarmEmail) => {
+    const error = refused((stack, keys) => new ThreatDetection(stack, 'T', { keys, profile, alarmEmail: alarmEmail as never }));
+    expect(error.problems.map((p) => p.path)).toEqual(['alarmEmail']);
+  });
+
   test('the alert topic on its own refuses addresses that are not emails', () => {
     const error = refused((stack, keys) => new SecurityAlertTopic(stack, 'A', { keys, alarmEmails: ['ok@example.com', 'security at example'] }));
     expect(error.problems).toEqual([expect.objectContaining({ path: 'alarmEmails[1]' })]);

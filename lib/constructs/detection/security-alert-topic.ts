@@ -10,7 +10,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { Classification } from '../../classification';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
-import { ProblemCollector } from '../../errors';
+import { describeValue, ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
@@ -24,8 +24,8 @@ export interface SecurityAlertTopicProps {
 }
 
 /** A plausible email address (SNS confirms ownership; this only catches typos and placeholders). */
-export function isEmailAddress(value: string): boolean {
-  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
+export function isEmailAddress(value: unknown): boolean {
+  return typeof value === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
 }
 
 /**
@@ -42,7 +42,7 @@ export class SecurityAlertTopic extends Construct {
     super(scope, id);
     const problems = new ProblemCollector(`SecurityAlertTopic ${this.node.path}`);
     (props.alarmEmails ?? []).forEach((email, i) => {
-      if (!isEmailAddress(email)) problems.add(`alarmEmails[${i}]`, `"${email}" is not an email address`, 'give an address like security@example.com');
+      if (!isEmailAddress(email)) problems.add(`alarmEmails[${i}]`, `${describeValue(email)} is not an email address`, 'give an address like security@example.com');
     });
     problems.throwIfAny();
 

@@ -9,7 +9,7 @@ import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { Profile } from '../../config';
-import { ProblemCollector } from '../../errors';
+import { describeValue, ProblemCollector } from '../../errors';
 import { dataRemovalPolicy } from '../common/removal';
 import { DataKeys } from '../keys/data-keys';
 import { checkProtectable, S3MalwareProtection } from './s3-malware-protection';
@@ -96,7 +96,7 @@ export class ThreatDetection extends Construct {
       problems.add('findingPublishingFrequency', `"${String(props.findingPublishingFrequency)}" is not a publishing frequency`, `use one of ${FREQUENCIES.join(', ')}`);
     }
     if (props.alarmEmail !== undefined && !isEmailAddress(props.alarmEmail)) {
-      problems.add('alarmEmail', `"${props.alarmEmail}" is not an email address`, 'give an address like security@example.com');
+      problems.add('alarmEmail', `${describeValue(props.alarmEmail)} is not an email address`, 'give an address like security@example.com');
     }
     const buckets = props.protectedBuckets ?? [];
     buckets.forEach((bucket, i) => {
