@@ -6,7 +6,7 @@ import { ClassificationTag } from './rules/classification-tag';
 import { LambdaEncryptedLogGroup } from './rules/lambda-encrypted-log-group';
 import { LambdaFailureDestination } from './rules/lambda-failure-destination';
 import { LambdaInVpc } from './rules/lambda-in-vpc';
-import { LambdaReservedConcurrency } from './rules/lambda-reserved-concurrency';
+import { LambdaBoundedConcurrency } from './rules/lambda-bounded-concurrency';
 import { LogGroupEncryptedWithRetention } from './rules/log-group-encrypted-with-retention';
 import { NoSecretInAnyLambdaEnvironment } from './rules/no-secret-in-any-lambda-environment';
 import { SecurityGroupIngressFromGroupOrPrefixList } from './rules/security-group-ingress-from-group-or-prefix-list';
@@ -85,10 +85,12 @@ export const DATA_PIPELINE_RULES: readonly RuleSpec[] = [
       + 'or an AWS::Lambda::EventInvokeConfig with DestinationConfig.OnFailure for the function.',
   },
   {
-    rule: LambdaReservedConcurrency,
-    info: 'The Lambda function has no reserved concurrency of at least 1.',
-    explanation: 'Reserved concurrency bounds cost and the load on the database and broker, and guarantees capacity. Set '
-      + 'reservedConcurrentExecutions to a literal number >= 1.',
+    rule: LambdaBoundedConcurrency,
+    info: 'The Lambda function\'s concurrency has no bound the template shows: no reservation, and something invokes it without a maximum (or nothing bounded does).',
+    explanation: 'A bound keeps cost and the load on the database and broker in check. Bound it where it is invoked: an SQS event source '
+      + 'mapping with maxConcurrency, a Kafka mapping with provisionedPollerConfig.maximumPollers, a schedule, Secrets Manager rotation, or '
+      + 'custom resources only; drop permissions for other principals, function URLs and SNS subscriptions. Or reserve a literal '
+      + 'reservedConcurrentExecutions >= 1 where the account can hold it (it must keep 100 unreserved).',
   },
   {
     rule: LambdaEncryptedLogGroup,

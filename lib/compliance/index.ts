@@ -12,7 +12,7 @@ export { VpcEndpointPolicy } from './rules/vpc-endpoint-policy';
 export { StatefulResourceRetained, STATEFUL_RESOURCE_TYPES } from './rules/stateful-resource-retained';
 export { LambdaInVpc } from './rules/lambda-in-vpc';
 export { LambdaFailureDestination } from './rules/lambda-failure-destination';
-export { LambdaReservedConcurrency } from './rules/lambda-reserved-concurrency';
+export { LambdaBoundedConcurrency } from './rules/lambda-bounded-concurrency';
 export { LambdaEncryptedLogGroup } from './rules/lambda-encrypted-log-group';
 export { NoSecretInAnyLambdaEnvironment } from './rules/no-secret-in-any-lambda-environment';
 export { LAMBDA_FUNCTION_TYPES } from './rules/lambda-function-view';

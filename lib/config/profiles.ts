@@ -34,8 +34,19 @@ export const ProfileSchema = z
     storeBatchSize: z.number().int().min(1).max(10000),
     /** Seconds the MSK event source mapping gathers records before invoking store. */
     storeBatchWindowSeconds: z.number().int().min(0).max(300),
-    /** Lambda reserved concurrency per pipeline function. */
+    /**
+     * The bound on a pipeline stage's concurrency, applied through its event source mapping, never reserved: the load
+     * stage's SQS mapping takes it as MaximumConcurrency (at least 2, what SQS mappings accept; at most 10, the
+     * database connections it may hold). The store stage is bounded by its topic's partitions instead (Lambda reads
+     * each partition sequentially), ingest by its schedule, custom resources by CloudFormation.
+     */
     functionConcurrency: z.number().int().min(1).max(1000),
+    /**
+     * Reserved concurrency for every pipeline function. Absent in dev and prod: a reservation takes from the account's
+     * unreserved pool, which Lambda keeps at 100 or more, so an account with a small concurrency quota could not create
+     * the functions. Set it (a profile override) only where the account can hold the sum of the reservations.
+     */
+    reservedConcurrency: z.number().int().min(1).max(1000).optional(),
     /** Whether stateful resources may be destroyed at all (also needs -c destroyData=true). */
     allowDestroy: z.boolean(),
   })

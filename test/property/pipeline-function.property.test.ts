@@ -3,7 +3,7 @@
  * secret environment variables, missing references) are refused naming each; valid ones build, and a handful
  * synthesize a template that passes every pack.
  */
-import { Duration } from 'aws-cdk-lib';
+import { CustomResource, Duration } from 'aws-cdk-lib';
 import fc from 'fast-check';
 import { Classification, CLASSIFICATIONS } from '../../lib/classification';
 import { PROFILES, resolveProfile } from '../../lib/config';
@@ -40,6 +40,10 @@ function specs(network: SecureNetwork, keys: DataKeys): { [K in keyof Props]: Pr
       bad: fc.constantFrom(Duration.millis(500), Duration.millis(1500), Duration.seconds(901), Duration.minutes(16), Duration.seconds(0), 30, '30s', null),
     },
     reservedConcurrency: { good: fc.integer({ min: 1, max: 100 }), bad: notIntegerIn(1, 1000) },
+    concurrencyBound: {
+      good: fc.constantFrom({ by: 'custom-resource' }, { by: 'sqs', maxConcurrency: 5 }, { by: 'kafka', partitions: 3, maxPollers: 3 }),
+      bad: fc.constantFrom('sqs', null, { by: 'queue' }, { by: 'sqs', maxConcurrency: 1 }, { by: 'kafka', partitions: 3 }, { by: 'schedule' }),
+    },
     environment: {
       good: fc.dictionary(fc.stringMatching(/^[A-Z][A-Z0-9]{1,8}_(NAME|ID|MODE|LEVEL|BUCKET)$/), fc.stringMatching(/^[a-z0-9 .-]{0,20}$/), { maxKeys: 4 }),
       bad: fc.oneof(
@@ -56,7 +60,11 @@ constructProperties<Platform, Props>('PipelineFunction', {
   setup: (stack) => platform(stack, true),
   specs: ({ network, keys }) => specs(network, keys),
   build: (stack, id, props) => new PipelineFunction(stack, id, props as unknown as PipelineFunctionProps),
-  synthesize: (stack, props) => new PipelineFunction(stack, 'Fn', { ...(props as unknown as PipelineFunctionProps), ...platform(stack, true) }),
+  // Invoked as a custom resource's service token: the bound the template shows when nothing is reserved.
+  synthesize: (stack, props) => {
+    const fn = new PipelineFunction(stack, 'Fn', { ...(props as unknown as PipelineFunctionProps), ...platform(stack, true), concurrencyBound: { by: 'custom-resource' } });
+    new CustomResource(stack, 'Uses', { serviceToken: fn.functionArn });
+  },
 });
 
 test('the examples of the issue: 500 ms timeout, memory 64 and 20000, memory 256.5', () => {

@@ -13,6 +13,15 @@ export function isJsonObject(value: unknown): value is JsonObject {
 interface StackIndex {
   readonly byLogicalId: ReadonlyMap<string, CfnResource>;
   readonly byType: ReadonlyMap<string, readonly CfnResource[]>;
+  /** Who names each resource (`Ref`/`Fn::GetAtt`), built on first use. */
+  referrers?: ReadonlyMap<string, readonly Referrer[]>;
+}
+
+/** A resource that names another in one of its properties. */
+export interface Referrer {
+  readonly resource: CfnResource;
+  /** The top-level property the reference is in, e.g. `FunctionName`, `ServiceToken`, `Targets`. */
+  readonly property: string;
 }
 
 /**
@@ -72,6 +81,38 @@ export function resourcesOfType(node: CfnResource, type: string): readonly CfnRe
   return stackIndex(Stack.of(node)).byType.get(type) ?? [];
 }
 
+/**
+ * Every resource of the stack that names `node` with `Ref` or `Fn::GetAtt` anywhere in its properties, once per
+ * property. One walk over the stack's properties per validation pass, so asking for every function stays linear.
+ */
+export function referrersOf(node: CfnResource): readonly Referrer[] {
+  const stack = Stack.of(node);
+  const index = stackIndex(stack);
+  if (!index.referrers) {
+    const referrers = new Map<string, Referrer[]>();
+    for (const resource of index.byLogicalId.values()) {
+      for (const [property, value] of Object.entries(templateProperties(resource))) {
+        for (const target of new Set(referencedLogicalIds(value))) {
+          const list = referrers.get(target);
+          if (list) list.push({ resource, property });
+          else referrers.set(target, [{ resource, property }]);
+        }
+      }
+    }
+    index.referrers = referrers;
+  }
+  return index.referrers.get(stack.resolve(node.logicalId) as string) ?? [];
+}
+
+function referencedLogicalIds(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(referencedLogicalIds);
+  if (!isJsonObject(value)) return [];
+  const getAtt = value['Fn::GetAtt'];
+  if (typeof value.Ref === 'string') return [value.Ref];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return [getAtt[0]];
+  return Object.values(value).flatMap(referencedLogicalIds);
+}
+
 /** A tag's value as the template carries it: `Tags` is a list of `{Key, Value}` for most types, a map for some (MSK). */
 export function tagValue(node: CfnResource, key: string): string | undefined {
   const tags = templateProperties(node).Tags;
@@ -94,7 +135,7 @@ function stackIndex(stack: Stack): StackIndex {
     if (sameType) sameType.push(c);
     else byType.set(c.cfnResourceType, [c]);
   }
-  const index = { byLogicalId, byType };
+  const index: StackIndex = { byLogicalId, byType };
   session?.indexes.set(stack, index);
   return index;
 }

@@ -55,8 +55,17 @@ export interface PipelineFunctionProps {
   readonly timeout?: Duration;
   /** Whole MB from 128 to 10240 (what Lambda accepts). @default 256 */
   readonly memorySize?: number;
-  /** @default the profile's functionConcurrency */
+  /**
+   * Concurrency reserved for this function (taken from the account's unreserved pool, which Lambda keeps at 100 or
+   * more). @default the profile's reservedConcurrency; none when the profile has none (dev and prod)
+   */
   readonly reservedConcurrency?: number;
+  /**
+   * What bounds the function's concurrency when it reserves none. The HIPAA and NIST packs' LambdaConcurrency
+   * findings are acknowledged on the function with this bound as the reason; our pack's LambdaBoundedConcurrency
+   * checks in the template that the bound is really there. @default none: an unreserved function is reported
+   */
+  readonly concurrencyBound?: ConcurrencyBound;
   /**
    * Modules left out of the bundle because the Lambda runtime provides them. Narrow it to bundle an SDK package the
    * runtime may lack (e.g. `@aws-sdk/rds-signer`). @default ['@aws-sdk/*']
@@ -64,6 +73,48 @@ export interface PipelineFunctionProps {
   readonly externalModules?: readonly string[];
   /** At most 256 characters (Lambda's limit). @default `secure-data-pipeline <id>` */
   readonly description?: string;
+}
+
+/**
+ * How an unreserved function's concurrency is bounded, as the template shows it (our pack's LambdaBoundedConcurrency
+ * checks each kind):
+ * - `sqs`: an SQS event source mapping with ScalingConfig.MaximumConcurrency;
+ * - `kafka`: an MSK event source mapping with ProvisionedPollerConfig.MaximumPollers; Lambda reads each partition of
+ *   the topic sequentially, so at most `partitions` invocations run at once;
+ * - `schedule`: only an EventBridge schedule invokes it, one invocation per tick;
+ * - `custom-resource`: only CloudFormation invokes it, as the service token of custom resources, during deploys;
+ * - `secret-rotation`: only Secrets Manager invokes it, rotating one secret, one rotation at a time.
+ */
+export type ConcurrencyBound =
+  | { readonly by: 'sqs'; readonly maxConcurrency: number }
+  | { readonly by: 'kafka'; readonly partitions: number; readonly maxPollers: number }
+  | { readonly by: 'schedule'; readonly expression: string }
+  | { readonly by: 'custom-resource' }
+  | { readonly by: 'secret-rotation' };
+
+const CONCURRENCY_BOUND_KINDS: readonly ConcurrencyBound['by'][] = ['sqs', 'kafka', 'schedule', 'custom-resource', 'secret-rotation'];
+
+/** The packs whose LambdaConcurrency rule asks for ReservedConcurrentExecutions (cdk-nag 3: HIPAA and NIST 800-53 R5). */
+const LAMBDA_CONCURRENCY_RULES: readonly string[] = ['HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency'];
+
+const WHY_NOT_RESERVED = 'a reservation would take from the account\'s unreserved pool, which Lambda keeps at 100 or more and '
+  + 'which new accounts (concurrency quota 10) cannot spare';
+
+/** The acknowledgement reason for an unreserved function: names the bound, then why nothing is reserved. */
+export function concurrencyBoundReason(bound: ConcurrencyBound): string {
+  switch (bound.by) {
+    case 'sqs':
+      return `Bounded by the SQS event source mapping's maximum concurrency of ${bound.maxConcurrency}; ${WHY_NOT_RESERVED}`;
+    case 'kafka':
+      return `Bounded by the MSK event source mapping: Lambda reads each of the topic's ${bound.partitions} partitions sequentially `
+        + `(at most ${bound.partitions} invocations at once) with at most ${bound.maxPollers} provisioned pollers; ${WHY_NOT_RESERVED}`;
+    case 'schedule':
+      return `Invoked only by its EventBridge schedule ${bound.expression}, one invocation per tick that ends within the function timeout; ${WHY_NOT_RESERVED}`;
+    case 'custom-resource':
+      return `Invoked only by CloudFormation during deploys, as the service token of this stack's custom resources (no other permission, mapping or URL); ${WHY_NOT_RESERVED}`;
+    case 'secret-rotation':
+      return `Invoked only by Secrets Manager rotating one secret on its schedule, one rotation at a time (RotateSecret refuses while one is in progress); ${WHY_NOT_RESERVED}`;
+  }
 }
 
 /** Handler sources NodejsFunction can bundle. */
@@ -89,7 +140,8 @@ const ENVIRONMENT_LIMIT_BYTES = 4096;
  * tier, other ports opened by grants) plus the network's shared client groups (HTTPS to the interface endpoints and
  * to S3); an explicit
  * log group under the audit key with the classification's retention; environment encrypted with the
- * classification's key; X-Ray; reserved concurrency; an encrypted dead-letter queue for asynchronous invocations;
+ * classification's key; X-Ray; concurrency bounded by what invokes it (reserved only when asked); an encrypted
+ * dead-letter queue for asynchronous invocations;
  * and a role whose grants land in a customer-managed policy.
  */
 export class PipelineFunction extends Construct implements IGrantable, IConnectable {
@@ -101,6 +153,8 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
   /** Failed asynchronous invocations: one queue per classification in the stack, under that classification's key. */
   public readonly deadLetterQueue: Queue;
   public readonly classification: Classification;
+  /** What the function reserves; undefined when it reserves nothing (the default) and is bounded otherwise. */
+  public readonly reservedConcurrency?: number;
   private readonly ownConnections: Connections;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
@@ -131,7 +185,8 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
         'create SecureNetwork with egress: true plus keys and profile (it looks the list up at deploy time), or pass s3PrefixListId (aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3)');
     }
     problems.throwIfAny();
-    const concurrency = props.reservedConcurrency ?? props.profile.functionConcurrency;
+    const concurrency = props.reservedConcurrency ?? props.profile.reservedConcurrency;
+    this.reservedConcurrency = concurrency;
 
     const { network, keys } = props;
     this.classification = props.classification;
@@ -202,6 +257,10 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
     this.function.node.addDependency(...network.awsApiDependencies);
     // Tracing through the L1: the L2 would add a wildcard X-Ray statement to every role; basePolicy holds it once.
     (this.function.node.defaultChild as CfnFunction).tracingConfig = { mode: 'Active' };
+    if (concurrency === undefined && props.concurrencyBound !== undefined) {
+      const reason = concurrencyBoundReason(props.concurrencyBound);
+      for (const rule of LAMBDA_CONCURRENCY_RULES) acknowledge(this.function, rule, reason);
+    }
   }
 
   public get grantPrincipal(): IPrincipal {
@@ -281,6 +340,7 @@ function checkFunctionProps(props: PipelineFunctionProps, problems: ProblemColle
   problems.checkBoolean('internetAccess', props.internetAccess);
   problems.checkInteger('memorySize', props.memorySize, { min: 128, max: 10240, unit: 'MB' });
   problems.checkInteger('reservedConcurrency', props.reservedConcurrency, { min: 1, max: 1000 });
+  checkConcurrencyBound(props.concurrencyBound, problems);
   checkDuration(problems, 'timeout', props.timeout, { min: Duration.seconds(1), max: Duration.minutes(15), unit: 'seconds' });
   if (props.description !== undefined && (typeof props.description !== 'string' || props.description.length > 256)) {
     problems.add('description', 'is not a string of at most 256 characters', 'shorten it (Lambda keeps 256 characters)');
@@ -290,6 +350,30 @@ function checkFunctionProps(props: PipelineFunctionProps, problems: ProblemColle
     problems.add('externalModules', 'is not a list of module names', "pass module names or patterns, e.g. ['@aws-sdk/*']");
   }
   checkEnvironment(props.environment, problems);
+}
+
+/** The bound's kind and its numbers, within what the event source mappings accept. */
+function checkConcurrencyBound(bound: unknown, problems: ProblemCollector): void {
+  if (bound === undefined) return;
+  const value = bound as Partial<Record<string, unknown>>;
+  if (typeof bound !== 'object' || bound === null || !problems.checkOneOf('concurrencyBound.by', value.by, CONCURRENCY_BOUND_KINDS)) {
+    if (typeof bound !== 'object' || bound === null) {
+      problems.add('concurrencyBound', 'is not an object', "pass e.g. { by: 'sqs', maxConcurrency: 5 } or { by: 'custom-resource' }");
+    }
+    return;
+  }
+  if (value.by === 'sqs') {
+    // SQS mappings accept MaximumConcurrency from 2 to 1000.
+    if (value.maxConcurrency === undefined) problems.add('concurrencyBound.maxConcurrency', 'is missing', 'give the mapping\'s maximum concurrency');
+    problems.checkInteger('concurrencyBound.maxConcurrency', value.maxConcurrency, { min: 2, max: 1000 });
+  } else if (value.by === 'kafka') {
+    for (const [name, max] of [['partitions', 1000], ['maxPollers', 2000]] as const) {
+      if (value[name] === undefined) problems.add(`concurrencyBound.${name}`, 'is missing', `give the mapping's ${name}`);
+      problems.checkInteger(`concurrencyBound.${name}`, value[name], { min: 1, max });
+    }
+  } else if (value.by === 'schedule' && (typeof value.expression !== 'string' || value.expression.length === 0)) {
+    problems.add('concurrencyBound.expression', 'is not a schedule expression', 'give the expression of the schedule that invokes the function, e.g. rate(1 hour)');
+  }
 }
 
 /** Names Lambda accepts and does not reserve, string values, 4 KB in all. */

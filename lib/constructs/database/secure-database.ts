@@ -294,7 +294,7 @@ export class SecureDatabase extends Construct {
       profile: props.profile,
       timeout: Duration.minutes(5),
       memorySize: 512,
-      reservedConcurrency: 1,
+      concurrencyBound: { by: 'custom-resource' },
       environment: { DB_SECRET_ARN: this.secret.secretArn },
       description: `Creates the schema, tables and roles of ${this.node.path}`,
     });

@@ -56,7 +56,7 @@ export class NetworkCustomResources extends Construct {
       keys: props.keys,
       profile: props.profile,
       internetAccess: props.internetAccess,
-      reservedConcurrency: 1,
+      concurrencyBound: { by: 'custom-resource' },
       timeout: FUNCTION_TIMEOUT,
       description: `Deploy-time network work of ${props.network.node.path}: S3 prefix list, default security group`,
     });

@@ -117,8 +117,8 @@ export class IngestStage extends Construct {
       internetAccess: true,
       timeout: Duration.minutes(5),
       memorySize: 512,
-      // One run per dataset at a time: concurrent runs would only race for the same watermark.
-      reservedConcurrency: 1,
+      // One run per schedule tick; runs that overlap race for the watermark, whose compare-and-set stops the slower one.
+      concurrencyBound: { by: 'schedule', expression: dataset.source.schedule },
       // The function owns its config: encrypted with the classification's key like the rest of the environment.
       environment,
       description: `Ingests ${dataset.name} from its source into ${this.topic}`,

@@ -143,6 +143,7 @@ export class LoadStage extends Construct {
     for (const bucket of props.curatedBuckets) sendEventsToEventBridge(bucket);
 
     const endpoint = database.endpoint;
+    const maxConcurrency = loadMaxConcurrency(props.profile);
     this.function = new PipelineFunction(this, 'Function', {
       entry: 'lambda/load/index.ts',
       // It reads every curated bucket, so it handles the highest classification.
@@ -154,6 +155,7 @@ export class LoadStage extends Construct {
       memorySize: 512,
       // The IAM token signer is not guaranteed in the runtime's SDK: bundle it, keep the S3 client external.
       externalModules: ['@aws-sdk/client-s3'],
+      concurrencyBound: { by: 'sqs', maxConcurrency },
       environment: {
         POWERTOOLS_SERVICE_NAME: 'load',
         DB_HOST: endpoint.host,
@@ -170,7 +172,7 @@ export class LoadStage extends Construct {
     for (const bucket of props.curatedBuckets) grantPrefixRead(fn, bucket, 'dataset=*');
     grantPrefixWrite(fn, quarantine, 'dataset=*');
     database.grantConnect(fn, database.loaderUser);
-    this.eventSourceMapping = this.consumeQueue(fn, keys, props.profile);
+    this.eventSourceMapping = this.consumeQueue(fn, keys, maxConcurrency);
   }
 
   /**
@@ -178,7 +180,7 @@ export class LoadStage extends Construct {
    * condition, i.e. on everything under the audit key. Here the role may use the key only through SQS, which is
    * how receiving from an encrypted queue uses it. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
    */
-  private consumeQueue(fn: PipelineFunction, keys: DataKeys, profile: Profile): EventSourceMapping {
+  private consumeQueue(fn: PipelineFunction, keys: DataKeys, maxConcurrency: number): EventSourceMapping {
     Grant.addToPrincipal({
       grantee: fn,
       actions: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
@@ -192,14 +194,23 @@ export class LoadStage extends Construct {
       eventSourceArn: this.queue.queueArn,
       batchSize: 10,
       reportBatchItemFailures: true,
-      // Each invocation holds one database connection: cap the pollers' concurrency.
-      maxConcurrency: Math.max(2, Math.min(profile.functionConcurrency, 10)),
+      // Each invocation holds one database connection: the mapping's maximum concurrency is the function's bound.
+      maxConcurrency,
     });
     mapping.node.addDependency(fn.role.policy);
     acknowledge(mapping, 'Serverless-LambdaEventSourceMappingDestination',
       'An SQS event source has no on-failure destination: a message that fails maxReceiveCount times moves to the queue\'s own encrypted dead-letter queue');
     return mapping;
   }
+}
+
+/**
+ * The load mapping's maximum concurrency: the profile's functionConcurrency, at least 2 (the least SQS mappings
+ * accept) and at most 10 (the database connections the loader may hold).
+ * https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html (2 to 1000)
+ */
+export function loadMaxConcurrency(profile: Profile): number {
+  return Math.max(2, Math.min(profile.functionConcurrency, 10));
 }
 
 /**

@@ -133,6 +133,10 @@ export class StoreStage extends Construct {
     this.timing = storeTiming(topicRetention(stream, topic), props, problems);
     problems.throwIfAny();
     this.consumerGroup = `${dataset.name}.store`;
+    const partitions = topicPartitions(stream, topic);
+    // Lambda reads each partition sequentially: at most one invocation per partition runs at a time. Pollers beyond
+    // the partitions would idle, and the profile's bound caps them below that.
+    const maxPollers = storeMaxPollers(partitions, props.profile);
     this.function = new PipelineFunction(this, 'Function', {
       entry: 'lambda/store/index.ts',
       classification: dataset.classification,
@@ -140,6 +144,7 @@ export class StoreStage extends Construct {
       keys: props.keys,
       profile: props.profile,
       memorySize: 512,
+      concurrencyBound: { by: 'kafka', partitions, maxPollers },
       environment: {
         POWERTOOLS_SERVICE_NAME: `store-${dataset.name}`,
         DATASET: dataset.name,
@@ -175,7 +180,7 @@ export class StoreStage extends Construct {
       // https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
       provisionedPollerConfig: {
         minimumPollers: 1,
-        maximumPollers: Math.max(1, props.profile.topicPartitions),
+        maximumPollers: maxPollers,
         pollerGroupName: `${Names.uniqueResourceName(stream, { maxLength: 48, separator: '-' })}-store`,
       },
       maximumRetryAttempts: this.timing.maxRetryAttempts,
@@ -226,6 +231,23 @@ export class StoreStage extends Construct {
       }),
     });
   }
+}
+
+/**
+ * The store mapping's provisioned pollers: the profile's functionConcurrency, at most one per partition of the topic.
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-msk-process.html (each partition is read sequentially)
+ */
+export function storeMaxPollers(partitions: number, profile: Profile): number {
+  return Math.max(1, Math.min(partitions, profile.functionConcurrency));
+}
+
+/** The partitions the stream gives `topic`: what bounds the store's concurrency. */
+function topicPartitions(stream: SecureStream, topic: string): number {
+  const partitions = stream.topics.find((t) => t.name === topic)?.partitions;
+  if (partitions === undefined || !Number.isInteger(partitions) || partitions < 1) {
+    throw new Error(`StoreStage: the stream declares no partition count for ${topic}; the store's concurrency bound is derived from it`);
+  }
+  return partitions;
 }
 
 /** The retention the stream gives `topic` (its `retention.ms`), so the timing is checked against what is deployed. */

@@ -107,7 +107,7 @@ export class ApiCredential extends Construct {
       keys: props.keys,
       profile: props.profile,
       internetAccess: true,
-      reservedConcurrency: 1,
+      concurrencyBound: { by: 'secret-rotation' },
       environment: { PROBE_URL: props.probeUrl },
       description: `Rotates the bearer token of ${this.node.path}`,
     });

@@ -262,7 +262,7 @@ export class SecureStream extends Construct {
       network,
       keys,
       profile,
-      reservedConcurrency: 1,
+      concurrencyBound: { by: 'custom-resource' },
       description: `Returns the SASL/IAM bootstrap brokers of ${this.node.path}`,
     });
     fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['kafka:GetBootstrapBrokers'], resources: [this.clusterArn] }));
