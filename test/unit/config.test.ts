@@ -283,6 +283,21 @@ describe('profiles', () => {
   });
 });
 
+describe('profiles: concurrency', () => {
+  test('neither dev nor prod reserves concurrency: new accounts cannot spare it', () => {
+    for (const profile of Object.values(PROFILES)) expect(profile.reservedConcurrency).toBeUndefined();
+    expect(resolveProfile('prod').reservedConcurrency).toBeUndefined();
+  });
+
+  test('a profile override reserves: a whole number from 1, refused otherwise naming the field and the fix', () => {
+    expect(resolveProfile('prod', { reservedConcurrency: 5 })).toMatchObject({ name: 'prod', reservedConcurrency: 5, functionConcurrency: 20 });
+    expect(() => resolveProfile('dev', { reservedConcurrency: 0 }))
+      .toThrow(/profileOverrides\.reservedConcurrency: Too small.*Fix: use a value of at least 1/);
+    expect(() => resolveProfile('dev', { reservedConcurrency: 2.5 })).toThrow(/profileOverrides\.reservedConcurrency/);
+    expect(() => validateProfile({ ...PROFILES.dev, reservedConcurrency: '5' }, 'profile')).toThrow(/profile\.reservedConcurrency/);
+  });
+});
+
 test('Classification enum values are what configs use', () => {
   expect(Object.values(Classification)).toEqual(['Public', 'Internal', 'Restricted']);
 });

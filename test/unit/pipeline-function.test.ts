@@ -4,6 +4,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Port, SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Classification } from '../../lib/classification';
+import { listAcknowledgements } from '../../lib/compliance';
 import { resolveProfile } from '../../lib/config';
 import { PipelineFunction, PipelineFunctionProps } from '../../lib/constructs/compute/pipeline-function';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
@@ -28,12 +29,12 @@ describe('PipelineFunction', () => {
   const template = Template.fromStack(stack);
   const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
 
-  test('latest Node LTS on arm64, traced, bounded, environment under the classification key', () => {
+  test('latest Node LTS on arm64, traced, reserving no concurrency by default, environment under the classification key', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       TracingConfig: { Mode: 'Active' },
-      ReservedConcurrentExecutions: 5,
+      ReservedConcurrentExecutions: Match.absent(),
       MemorySize: 256,
       Timeout: 30,
       KmsKeyArn: { 'Fn::GetAtt': [id(keys.restricted as never), 'Arn'] },
@@ -153,6 +154,49 @@ describe('PipelineFunction', () => {
       .toThrow(/3 problems[\s\S]*environment\.DB_PASSWORD, environment\.KEY: looks like a secret value[\s\S]*internetAccess: the network has no egress tier[\s\S]*reservedConcurrency/);
     const { fn: f } = build();
     expect(() => f.addEnvironment('API_TOKEN', 'abc123')).toThrow(/environment\.API_TOKEN: looks like a secret value/);
+  });
+
+  describe('concurrency', () => {
+    const reserved = (f: PipelineFunction) => Template.fromStack(Stack.of(f)).toJSON().Resources[Stack.of(f).getLogicalId(f.function.node.defaultChild as never)]
+      .Properties.ReservedConcurrentExecutions;
+    const acknowledged = (f: PipelineFunction) => listAcknowledgements(f).map((a) => `${a.id}: ${a.reason}`);
+
+    test('reserves only when asked: by the prop, or by the profile\'s reservedConcurrency (the prop wins)', () => {
+      expect(reserved(build().fn)).toBeUndefined();
+      expect(reserved(build({ reservedConcurrency: 3 }).fn)).toBe(3);
+      const overridden = resolveProfile('prod', { reservedConcurrency: 4 });
+      expect(reserved(build({ profile: overridden }).fn)).toBe(4);
+      expect(reserved(build({ profile: overridden, reservedConcurrency: 2 }).fn)).toBe(2);
+      expect(build({ profile: overridden }).fn.reservedConcurrency).toBe(4);
+    });
+
+    test('an unreserved function acknowledges the HIPAA and NIST LambdaConcurrency findings naming its bound, on its own resource', () => {
+      const { fn: f } = build({ concurrencyBound: { by: 'sqs', maxConcurrency: 7 } });
+      expect(acknowledged(f)).toEqual([
+        expect.stringMatching(/^HIPAA\.Security::HIPAA\.Security-LambdaConcurrency: Bounded by the SQS event source mapping's maximum concurrency of 7; a reservation would take from the account's unreserved pool/),
+        expect.stringMatching(/^NIST\.800\.53\.R5::NIST\.800\.53\.R5-LambdaConcurrency: Bounded by the SQS/),
+      ]);
+      expect(listAcknowledgements(f).map((a) => a.path)).toEqual([`${f.function.node.path}/Resource`, `${f.function.node.path}/Resource`]);
+      expect(acknowledged(build({ concurrencyBound: { by: 'kafka', partitions: 6, maxPollers: 4 } }).fn)[0])
+        .toMatch(/each of the topic's 6 partitions sequentially \(at most 6 invocations at once\) with at most 4 provisioned pollers/);
+      expect(acknowledged(build({ concurrencyBound: { by: 'schedule', expression: 'rate(15 minutes)' } }).fn)[0]).toMatch(/EventBridge schedule rate\(15 minutes\)/);
+      expect(acknowledged(build({ concurrencyBound: { by: 'custom-resource' } }).fn)[0]).toMatch(/only by CloudFormation during deploys/);
+      expect(acknowledged(build({ concurrencyBound: { by: 'secret-rotation' } }).fn)[0]).toMatch(/only by Secrets Manager rotating one secret/);
+    });
+
+    test('nothing is acknowledged when the function reserves, or declares no bound (the packs then report it)', () => {
+      expect(acknowledged(build({ concurrencyBound: { by: 'custom-resource' }, reservedConcurrency: 1 }).fn)).toEqual([]);
+      expect(acknowledged(build().fn)).toEqual([]);
+    });
+
+    test('a careless bound is refused naming the field and the fix', () => {
+      expect(() => build({ concurrencyBound: { by: 'sqs', maxConcurrency: 1 } }))
+        .toThrow(/concurrencyBound\.maxConcurrency: 1 is not a whole number from 2 to 1000/);
+      expect(() => build({ concurrencyBound: { by: 'queue' } as never })).toThrow(/concurrencyBound\.by: "queue" is not one of the accepted values/);
+      expect(() => build({ concurrencyBound: { by: 'kafka', partitions: 3 } as never })).toThrow(/concurrencyBound\.maxPollers: is missing/);
+      expect(() => build({ concurrencyBound: { by: 'schedule', expression: '' } })).toThrow(/concurrencyBound\.expression: is not a schedule expression/);
+      expect(() => build({ concurrencyBound: 'sqs' as never })).toThrow(/concurrencyBound: is not an object/);
+    });
   });
 
   test('bundles locally with esbuild, never Docker: minified, source map, AWS SDK external', () => {
