@@ -5,7 +5,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
-import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
+import { loadDatasetsConfig, PROFILES, resolveProfile } from '../../lib/config';
+import { loadMaxConcurrency } from '../../lib/constructs/pipeline/load-stage';
+import { storeMaxPollers } from '../../lib/constructs/pipeline/store-stage';
 import { SecurePipelineStack } from '../../lib/stacks/secure-pipeline-stack';
 import { auditContext, buildPipelineStack, ComplianceResult, EXAMPLE_DATASETS, expectNoFindings, synthWithCompliance } from '../helpers/app';
 
@@ -61,6 +63,14 @@ describe.each(['dev', 'prod'])('concurrency of the %s blueprint', (profile) => {
       expect(m.ProvisionedPollerConfig).toMatchObject({ MaximumPollers: Math.min(profileValues.topicPartitions, profileValues.functionConcurrency) });
     }
   });
+});
+
+test('functionConcurrency bounds the mappings: the store\'s pollers (at most one per partition), the load\'s SQS maximum (2 to 10)', () => {
+  expect(storeMaxPollers(6, { ...PROFILES.prod, functionConcurrency: 2 })).toBe(2);
+  expect(storeMaxPollers(3, { ...PROFILES.prod, functionConcurrency: 20 })).toBe(3);
+  expect(loadMaxConcurrency({ ...PROFILES.dev, functionConcurrency: 1 })).toBe(2);
+  expect(loadMaxConcurrency({ ...PROFILES.dev, functionConcurrency: 7 })).toBe(7);
+  expect(loadMaxConcurrency({ ...PROFILES.prod, functionConcurrency: 50 })).toBe(10);
 });
 
 describe('a profile override of reservedConcurrency', () => {

@@ -184,7 +184,7 @@ describe('SecureNetwork deploy-time function (egress tier: S3 prefix list looked
     // The only Lambda function is the PipelineFunction: CDK's provider (outside the VPC, inline policy) is gone.
     expect(resourcesOf(template, 'AWS::Lambda::Function').map(([k]) => k)).toEqual([fnId]);
     expect(fn.Properties).toMatchObject({
-      VpcConfig: { SubnetIds: expect.anything() }, ReservedConcurrentExecutions: 1, TracingConfig: { Mode: 'Active' },
+      VpcConfig: { SubnetIds: expect.anything() }, TracingConfig: { Mode: 'Active' },
       DeadLetterConfig: { TargetArn: expect.anything() }, LoggingConfig: { LogGroup: expect.anything() },
     });
     template.resourceCountIs('AWS::IAM::Policy', 0);

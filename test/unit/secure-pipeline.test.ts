@@ -35,7 +35,6 @@ describe('SecurePipeline (dev blueprint)', () => {
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
         KmsKeyArn: expect.anything(),
-        ReservedConcurrentExecutions: expect.any(Number),
         LoggingConfig: { LogGroup: expect.anything() },
         VpcConfig: { SubnetIds: expect.anything(), SecurityGroupIds: expect.anything() },
         DeadLetterConfig: { TargetArn: expect.anything() },
