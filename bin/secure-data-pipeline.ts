@@ -2,7 +2,7 @@
 /** The blueprint app: one stack for a profile (-c profile=dev|prod) and a datasets config (-c datasets=<file>). */
 import * as path from 'path';
 import { createCompliantApp } from '../lib/compliance';
-import { loadDatasetsConfig, resolveProfile } from '../lib/config';
+import { loadDatasetsConfig, profileOverridesFromContext, resolveProfile } from '../lib/config';
 import { ConfigurationError } from '../lib/errors';
 import { SecurePipelineStack } from '../lib/stacks/secure-pipeline-stack';
 
@@ -10,7 +10,7 @@ export const DEFAULT_DATASETS_FILE = path.join(__dirname, '..', 'examples', 'dat
 
 function main(): void {
   const app = createCompliantApp();
-  const profile = resolveProfile(app.node.tryGetContext('profile'));
+  const profile = resolveProfile(app.node.tryGetContext('profile'), profileOverridesFromContext((key) => app.node.tryGetContext(key)));
   const datasets = loadDatasetsConfig(app.node.tryGetContext('datasets') ?? DEFAULT_DATASETS_FILE);
   const account = app.node.tryGetContext('account') as string | undefined;
   const region = app.node.tryGetContext('region') as string | undefined;

@@ -132,3 +132,20 @@ export function validateProfile(profile: unknown, where: string): Profile {
   }
   return parsed.data;
 }
+
+/** Context keys (`-c key=value`) the blueprint app reads as profile overrides. */
+export const PROFILE_CONTEXT_OVERRIDES = ['reservedConcurrency'] as const;
+
+/**
+ * The profile overrides given as CDK context, e.g. `-c reservedConcurrency=5`: whole numbers arrive as strings from
+ * the command line and are read as numbers; anything else is left for resolveProfile to refuse by name.
+ */
+export function profileOverridesFromContext(context: (key: string) => unknown): Partial<Profile> {
+  const overrides: Record<string, unknown> = {};
+  for (const key of PROFILE_CONTEXT_OVERRIDES) {
+    const value = context(key);
+    if (value === undefined) continue;
+    overrides[key] = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+  }
+  return overrides as Partial<Profile>;
+}

@@ -43,11 +43,16 @@ describe.each(['dev', 'prod'])('SecureStream (%s) under every pack', (profile) =
 
   test('every acknowledgement silences a finding that really exists on its resource, and nothing else is wrong', () => {
     expectAcknowledgementsMatchFindings(result, audit);
-    // Only the two that every PipelineFunction brings (its broker-lookup function here); the cluster has none.
+    // Only those every PipelineFunction brings (the network's and the broker-lookup custom-resource functions here:
+    // shared policy and queue, and no reserved concurrency); the cluster has none.
     // A new acknowledgement must show up here as a reviewed change.
     expect(result.acknowledgements.map((a) => `${a.id} @ ${a.path}`)).toEqual([
+      `HIPAA.Security::HIPAA.Security-LambdaConcurrency @ Stream-${profile}/Network/CustomResources/Function/Function/Resource`,
+      `NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency @ Stream-${profile}/Network/CustomResources/Function/Function/Resource`,
       `AwsSolutions::AwsSolutions-IAM5[Resource::*] @ Stream-${profile}/PipelineFunctionBasePolicy/Resource`,
       `Serverless::Serverless-SQSRedrivePolicy @ Stream-${profile}/PipelineFunctionDeadLettersInternal/Resource`,
+      `HIPAA.Security::HIPAA.Security-LambdaConcurrency @ Stream-${profile}/Stream/BrokersLookup/Function/Resource`,
+      `NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency @ Stream-${profile}/Stream/BrokersLookup/Function/Resource`,
     ]);
   });
 });

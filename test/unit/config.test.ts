@@ -7,6 +7,7 @@ import {
   loadDatasetsConfig,
   MSK_STANDARD_BROKER_TYPES,
   POSTGRES_18_INSTANCE_CLASSES,
+  profileOverridesFromContext,
   PROFILES,
   resolveProfile,
   validateDatasetConfig,
@@ -295,6 +296,14 @@ describe('profiles: concurrency', () => {
       .toThrow(/profileOverrides\.reservedConcurrency: Too small.*Fix: use a value of at least 1/);
     expect(() => resolveProfile('dev', { reservedConcurrency: 2.5 })).toThrow(/profileOverrides\.reservedConcurrency/);
     expect(() => validateProfile({ ...PROFILES.dev, reservedConcurrency: '5' }, 'profile')).toThrow(/profile\.reservedConcurrency/);
+  });
+
+  test('the blueprint reads it from -c reservedConcurrency=N; a value that is not a whole number is refused by name', () => {
+    const context = (values: Record<string, unknown>) => (key: string) => values[key];
+    expect(profileOverridesFromContext(context({}))).toEqual({});
+    expect(resolveProfile('dev', profileOverridesFromContext(context({ reservedConcurrency: '3' }))).reservedConcurrency).toBe(3);
+    expect(() => resolveProfile('dev', profileOverridesFromContext(context({ reservedConcurrency: 'lots' }))))
+      .toThrow(/profileOverrides\.reservedConcurrency/);
   });
 });
 
