@@ -197,9 +197,8 @@ describe('onEvent', () => {
   });
 
   test('without a Database property the managed secret names none, and the bootstrap refuses rather than guess (Secrets Manager faked)', async () => {
-    const { Database: _omitted, ...noDatabase } = target();
     const event = createEvent(properties);
-    event.ResourceProperties = { ServiceToken: common.ServiceToken, ...properties, ...noDatabase };
+    delete event.ResourceProperties.Database;
     await expect(onEvent()(event)).rejects.toThrow(/does not know the database \(property Database\)/);
   });
 });
