@@ -33,7 +33,7 @@ describe.each(['dev', 'prod'])('the %s blueprint by default', (profile) => {
 
   test('the tokenization key, the source credentials, the dead-letter queues and the security topic are among the retained', () => {
     const byPath = (p: RegExp) => stateful.filter((r) => p.test(r.path));
-    for (const pattern of [/^Pipeline\/TokenizationKey\//, /Credential\/Secret\//, /DeadLetterQueue\//, /UndeliveredAlerts\//, /Alerts\/Topic\//, /^Pipeline\/Database\/Instance\/Secret\//]) {
+    for (const pattern of [/^Pipeline\/TokenizationKey\//, /Credential\/Secret\//, /DeadLetterQueue\//, /UndeliveredAlerts\//, /Alerts\/Topic\//]) {
       expect({ pattern, found: byPath(pattern).length > 0 }).toEqual({ pattern, found: true });
       expect(byPath(pattern).filter((r) => !isRetained(r))).toEqual([]);
     }
