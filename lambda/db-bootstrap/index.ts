@@ -2,16 +2,18 @@
  * Custom resource (CDK custom-resources Provider, onEvent) that bootstraps the pipeline database at deploy time:
  * schema, one table per dataset, masked views, the IAM-authenticated loader role and one role per persona.
  *
- * Env: DB_SECRET_ARN — the RDS-generated master secret ({username, password, host, port, dbname}).
+ * Env: DB_SECRET_ARN — the RDS-managed master secret ({username, password}).
  * ResourceProperties: Datasets (JSON string of the datasets config), Schema (default "pipeline"),
- * LoaderUser (default "pipeline_loader").
+ * LoaderUser (default "pipeline_loader"), Database, Host and Port (where to connect; a secret that carries dbname,
+ * host and port, as CDK-generated ones do, fills in what is missing, and nothing is guessed).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Client } from 'pg';
 import { runBootstrap } from './bootstrap';
-import { connectionOptions, fetchMasterSecret } from './connect';
+import { RetryDeps, RetryPolicy } from '../shared/retry';
+import { connectionOptions, connectWithFreshSecret, fetchMasterSecret, resolveCredentials } from './connect';
 import { parseResourceProperties } from './properties';
 
 /** What the Provider framework expects back from onEvent. */
@@ -26,6 +28,10 @@ export interface HandlerDependencies {
   readonly ca?: string | readonly string[];
   readonly logger: Pick<Logger, 'info'>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Login attempts while the master secret may be rotating. @default LOGIN_RETRY_POLICY */
+  readonly loginRetryPolicy?: RetryPolicy;
+  /** The retries' clock and sleep (tests). @default real time */
+  readonly retryDeps?: RetryDeps;
 }
 
 /** `signal` aborts when the custom-resource deadline has passed (lambda/shared/cfn-response.ts). */
@@ -40,12 +46,14 @@ export function createHandler(overrides: Partial<HandlerDependencies> = {}): OnE
       logger: overrides.logger ?? new Logger({ serviceName: 'db-bootstrap' }),
       env: overrides.env ?? process.env,
       ...(overrides.ca !== undefined ? { ca: overrides.ca } : {}),
+      ...(overrides.loginRetryPolicy !== undefined ? { loginRetryPolicy: overrides.loginRetryPolicy } : {}),
+      ...(overrides.retryDeps !== undefined ? { retryDeps: overrides.retryDeps } : {}),
     };
     return defaults;
   };
 
   return async function onEvent(event: CloudFormationCustomResourceEvent, signal?: AbortSignal): Promise<OnEventResponse> {
-    const { logger, secretsManager, env, ca } = deps();
+    const { logger, secretsManager, env, ca, loginRetryPolicy, retryDeps } = deps();
     logger.info('db-bootstrap event', { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId });
 
     if (event.RequestType === 'Delete') {
@@ -54,18 +62,34 @@ export function createHandler(overrides: Partial<HandlerDependencies> = {}): OnE
       return { PhysicalResourceId: event.PhysicalResourceId };
     }
 
-    const { config, options } = parseResourceProperties(event.ResourceProperties);
+    const { config, options, target } = parseResourceProperties(event.ResourceProperties);
     const secretArn = env.DB_SECRET_ARN;
     if (!secretArn) {
       throw new Error('DB_SECRET_ARN is not set: pass the ARN of the RDS master secret in the environment');
     }
-    const credentials = await fetchMasterSecret(secretsManager, secretArn);
-    const client = new Client(connectionOptions(credentials, ca !== undefined ? { ca } : {}));
-    // A dropped connection also rejects the pending query; without a listener it would crash the runtime.
-    client.on('error', (e) => logger.info('database connection error', { message: e.message }));
+    // RDS rotates the master secret on its own schedule: a refused password means a rotation happened between the
+    // read and the login, so each attempt reads the secret again.
+    const client = await connectWithFreshSecret({
+      credentials: async () => resolveCredentials(await fetchMasterSecret(secretsManager, secretArn), target),
+      open: async (credentials) => {
+        const attempt = new Client(connectionOptions(credentials, ca !== undefined ? { ca } : {}));
+        // A dropped connection also rejects the pending query; without a listener it would crash the runtime.
+        attempt.on('error', (e) => logger.info('database connection error', { message: e.message }));
+        try {
+          await attempt.connect();
+        } catch (e) {
+          await attempt.end().catch(() => undefined);
+          logger.info('database login failed', { code: (e as { code?: string }).code, message: (e as Error).message });
+          throw e;
+        }
+        return attempt;
+      },
+      ...(loginRetryPolicy !== undefined ? { policy: loginRetryPolicy } : {}),
+      ...(retryDeps !== undefined ? { retryDeps } : {}),
+      ...(signal !== undefined ? { signal } : {}),
+    });
     // Past the deadline the answer is already FAILED: closing the connection ends the statements still running.
     signal?.addEventListener('abort', () => void client.end().catch(() => undefined), { once: true });
-    await client.connect();
     const result = await runBootstrap(client, config, options)
       // A failure to close must not hide the bootstrap's own error.
       .finally(() => client.end().catch(() => undefined));

@@ -42,7 +42,8 @@ function specs(network: SecureNetwork, keys: DataKeys): { [K in keyof Props]: Pr
       ),
     },
     schema: { good: identifier, bad: fc.oneof(notString, fc.constantFrom('public', 'pg_data', 'information_schema', 'Data', '')) },
-    rotationDays: { good: fc.integer({ min: 1, max: 90 }), bad: notIntegerIn(1, 90) },
+    // RDS rotates the managed master secret every 7 days: a shorter period cannot be met and is refused.
+    rotationDays: { good: fc.integer({ min: 7, max: 90 }), bad: fc.oneof(notIntegerIn(1, 90), fc.integer({ min: 1, max: 6 })) },
     publiclyAccessible: flag(false),
     storageEncrypted: flag(true),
     forceSsl: flag(true),

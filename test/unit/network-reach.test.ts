@@ -34,8 +34,8 @@ describe('network reach of the dev blueprint', () => {
       expect({ name, egress: g.Properties.SecurityGroupEgress }).toEqual({ name, egress: expect.arrayContaining([expect.anything()]) });
       expect({ name, tier: tierOf(name) }).toEqual({ name, tier: expect.stringMatching(/^(egress|isolated|endpoint|data)$/) });
     }
-    // The two groups of the finding: hosted rotation and the MSK brokers keep the "disallow all" rule inline.
-    for (const g of [pipeline.database.rotationSecurityGroup, pipeline.stream.securityGroup]) {
+    // The group of the finding: the MSK brokers keep the "disallow all" rule inline (the database has no rotation function).
+    for (const g of [pipeline.stream.securityGroup]) {
       expect(groups.get(id(g))!.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' })]);
     }
   });
@@ -86,13 +86,13 @@ describe('network reach of the dev blueprint', () => {
     }
   });
 
-  test('the interface endpoints admit exactly the shared API-client group, the database rotation and the MSK pollers', () => {
+  test('the interface endpoints admit exactly the shared API-client group and the MSK pollers', () => {
     const endpointGroup = id(pipeline.network.endpointSecurityGroup);
     const admitted = ofType('AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties)
       .filter((p) => groupOf(p.GroupId) === endpointGroup);
     for (const p of admitted) expect(p).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
     expect(admitted.map((p) => groupOf(p.SourceSecurityGroupId)).sort()).toEqual([
-      id(pipeline.network.awsApiClientSecurityGroup), id(pipeline.database.rotationSecurityGroup), id(pipeline.stream.securityGroup),
+      id(pipeline.network.awsApiClientSecurityGroup), id(pipeline.stream.securityGroup),
     ].sort());
   });
 });

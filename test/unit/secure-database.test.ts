@@ -8,9 +8,9 @@ import { ConfigurationError } from '../../lib/errors';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork } from '../../lib/constructs/network/secure-network';
 import {
-  BACKUP_PLAN_RETENTION_DAYS, MAX_RECOVERY_POINT_RETENTION_DAYS, SecureDatabase, SecureDatabaseProps,
+  BACKUP_PLAN_RETENTION_DAYS, MANAGED_ROTATION_DAYS, MAX_RECOVERY_POINT_RETENTION_DAYS, SecureDatabase, SecureDatabaseProps,
 } from '../../lib/constructs/database/secure-database';
-import { EXAMPLE_DATASETS, testStack } from '../helpers/app';
+import { EXAMPLE_DATASETS, testApp, testStack } from '../helpers/app';
 
 function build(profileName = 'dev', extra: Partial<SecureDatabaseProps> = {}, context: Record<string, unknown> = {}) {
   const stack = testStack(context);
@@ -56,62 +56,87 @@ describe('SecureDatabase', () => {
     expect(Object.values(template.findResources('AWS::RDS::DBInstance'))[0]).toMatchObject({ DeletionPolicy: 'Retain' });
   });
 
-  test('parameter group forces TLS 1.2+ and logs connections and statements', () => {
+  test('parameter group forces TLS 1.2+ and logs connections (a PostgreSQL 18 list value) and statements', () => {
     template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
       Family: 'postgres18',
       Parameters: Match.objectLike({
-        'rds.force_ssl': '1', ssl_min_protocol_version: 'TLSv1.2', log_connections: '1', log_disconnections: '1', log_statement: 'ddl', log_min_duration_statement: '1000',
+        'rds.force_ssl': '1', ssl_min_protocol_version: 'TLSv1.2', log_connections: 'all', log_disconnections: '1', log_statement: 'ddl', log_min_duration_statement: '1000',
       }),
     });
   });
 
-  test('log exports land in KMS-encrypted log groups with retention, created before the instance', () => {
+  /** `<base>-<first 8 hex digits of the stack id's UUID>`, as deploymentUniqueName renders it. */
+  const uniqueName = (base: string) => ({ 'Fn::Join': ['-', [base, {
+    'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }],
+  }]] });
+
+  test('instance identifier and backup vault name are unique per deployment, so a retained one never blocks a retry', () => {
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: uniqueName('teststack-database') });
+    template.hasResourceProperties('AWS::Backup::BackupVault', { BackupVaultName: uniqueName('teststack-database-backup') });
+  });
+
+  test('a long stack name is cut to what RDS (63) and AWS Backup (50) accept, ending in a letter or digit before the suffix', () => {
+    const stack2 = new Stack(testApp({}), 'A-very-long-stack-name-that-goes-on-and-on-and-on-for-the-sake-of-the-test');
+    const keys2 = new DataKeys(stack2, 'Keys');
+    const network2 = new SecureNetwork(stack2, 'Net', { logKey: keys2.audit, flowLogRetentionDays: 90 });
+    new SecureDatabase(stack2, 'Database', { network: network2, keys: keys2, profile: resolveProfile('dev') });
+    const t = Template.fromStack(stack2).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const base = (type: string, prop: string) => {
+      const r = Object.values(t).find((x) => x.Type === type)!;
+      return ((r.Properties[prop] as { 'Fn::Join': [string, [string, unknown]] })['Fn::Join'][1][0]);
+    };
+    const instanceBase = base('AWS::RDS::DBInstance', 'DBInstanceIdentifier');
+    const vaultBase = base('AWS::Backup::BackupVault', 'BackupVaultName');
+    expect(instanceBase.length + 9).toBeLessThanOrEqual(63);
+    expect(vaultBase.length + 9).toBeLessThanOrEqual(50);
+    expect(instanceBase).toMatch(/^[a-z][a-z0-9-]*[a-z0-9]$/);
+    expect(instanceBase).not.toMatch(/--/);
+    expect(vaultBase).toMatch(/^[a-zA-Z0-9_-]+$/);
+  });
+
+  test('log exports land in KMS-encrypted log groups with retention, named after the unique identifier, created before the instance', () => {
+    const instanceId = stack.getLogicalId(db.instance.node.defaultChild as never);
     for (const log of ['postgresql', 'upgrade']) {
       template.hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: Match.stringLikeRegexp(`^/aws/rds/instance/teststack-database/${log}$`),
+        LogGroupName: { 'Fn::Join': ['', ['/aws/rds/instance/', uniqueName('teststack-database'), `/${log}`]] },
         KmsKeyId: Match.anyValue(),
         RetentionInDays: 731,
       });
     }
-    const instance = Object.values(template.findResources('AWS::RDS::DBInstance'))[0]!;
+    // The group RDS writes to is the one of this instance: same identifier expression on both sides.
+    const instance = template.toJSON().Resources[instanceId];
+    expect(instance.Properties.DBInstanceIdentifier).toEqual(uniqueName('teststack-database'));
     expect((instance.DependsOn as string[]).filter((d) => /Logs/.test(d))).toHaveLength(2);
   });
 
-  test('master secret: generated, under the Restricted CMK, rotated every 30 days by a hosted function in isolated subnets', () => {
-    template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      KmsKeyId: restrictedKey,
-      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"pipeline_admin"}' }),
+  test('master credentials: managed by RDS, the secret under the Restricted CMK; no generated secret, rotation function or SAM transform', () => {
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      MasterUsername: 'pipeline_admin',
+      ManageMasterUserPassword: true,
+      MasterUserSecret: { KmsKeyId: restrictedKey },
     });
-    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      RotationRules: { ScheduleExpression: 'rate(30 days)' },
-      HostedRotationLambda: Match.objectLike({
-        RotationType: 'PostgreSQLSingleUser',
-        VpcSecurityGroupIds: Match.anyValue(),
-        VpcSubnetIds: Match.anyValue(),
-      }),
-    });
-    const rotation = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'))[0]!;
-    expect(JSON.stringify(rotation.Properties.HostedRotationLambda.VpcSubnetIds)).toMatch(/compute/);
+    const instance = Object.values(template.findResources('AWS::RDS::DBInstance'))[0]!;
+    expect(instance.Properties).not.toHaveProperty('MasterUserPassword');
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    template.resourceCountIs('AWS::SecretsManager::SecretTargetAttachment', 0);
+    template.resourceCountIs('AWS::Serverless::Application', 0);
+    expect(template.toJSON().Transform).toBeUndefined();
+    expect(stack.resolve(db.secret.secretArn)).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(db.instance.node.defaultChild as never), 'MasterUserSecret.SecretArn'] });
+    expect(MANAGED_ROTATION_DAYS).toBe(7);
   });
 
-  test('security groups: ingress only from the rotation function and granted functions; rotation reaches DB and endpoints only', () => {
+  test('security groups: ingress only from granted functions, on the database port, from named groups', () => {
     const dbSgId = stack.getLogicalId(db.securityGroup.node.defaultChild as never);
     const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
       .filter((r) => JSON.stringify(r.Properties.GroupId).includes(dbSgId));
-    expect(ingress).toHaveLength(2);
+    // The loader granted above; nothing for a rotation function any more.
+    expect(ingress).toHaveLength(1);
     for (const r of ingress) {
       expect(r.Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 5433, ToPort: 5433, SourceSecurityGroupId: expect.anything() });
       expect(r.Properties.CidrIp).toBeUndefined();
     }
-    // Its rules are separate resources: the inline "disallow all" rule keeps CloudFormation from adding allow-all.
-    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
-      GroupDescription: Match.stringLikeRegexp('^Hosted rotation'),
-      SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' })],
-    });
-    const rotationSgId = stack.getLogicalId(db.rotationSecurityGroup.node.defaultChild as never);
-    const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress'))
-      .filter((r) => JSON.stringify(r.Properties.GroupId).includes(rotationSgId)).map((r) => r.Properties.FromPort).sort();
-    expect(egress).toEqual([443, 5433]);
+    expect(JSON.stringify(template.findResources('AWS::EC2::SecurityGroup'))).not.toMatch(/rotation/i);
   });
 
   test('grantConnect names the exact rds-db:connect ARN of the user', () => {
@@ -141,7 +166,7 @@ describe('SecureDatabase', () => {
     template.resourceCountIs('Custom::PipelineSchema', 0);
   });
 
-  test('with datasets, a deploy-time bootstrap reads the master secret and reaches the database port only', () => {
+  test('with datasets, a deploy-time bootstrap reads the managed master secret, connects to the named database and reaches the database port only', () => {
     const datasets = loadDatasetsConfig(EXAMPLE_DATASETS);
     const b = build('dev', { datasets });
     const t = Template.fromStack(b.stack);
@@ -151,12 +176,26 @@ describe('SecureDatabase', () => {
       Datasets: JSON.stringify(datasets),
       Schema: 'pipeline',
       LoaderUser: 'pipeline_loader',
+      // Named explicitly: the managed secret carries no database, and the loader connects to this one.
+      Database: 'pipeline',
+      Host: { 'Fn::GetAtt': [lid(b.db.instance), 'Endpoint.Address'] },
+      Port: '5433',
     });
     const fn = Object.entries(t.findResources('AWS::Lambda::Function')).find(([k]) => k.startsWith('DatabaseBootstrapFunction'))![1];
-    expect(fn.Properties.Environment.Variables.DB_SECRET_ARN).toEqual({ Ref: lid(b.db.secret) });
+    const secretArn = { 'Fn::GetAtt': [lid(b.db.instance), 'MasterUserSecret.SecretArn'] };
+    expect(fn.Properties.Environment.Variables.DB_SECRET_ARN).toEqual(secretArn);
     expect(fn.Properties.Timeout).toBe(300);
-    const policies = JSON.stringify(Object.values(t.findResources('AWS::IAM::ManagedPolicy')).map((p) => p.Properties.PolicyDocument));
-    expect(policies).toContain('secretsmanager:GetSecretValue');
+    const statements = Object.values(t.findResources('AWS::IAM::ManagedPolicy'))
+      .filter((p) => /Database\/Bootstrap\/Role$/.test(p.Properties.Description))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown; Condition?: unknown }>);
+    const onSecret = statements.filter((s) => JSON.stringify(s.Action).includes('secretsmanager:'));
+    expect(onSecret).toEqual([expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: secretArn })]);
+    const viaSecretsManager = statements.filter((s) => JSON.stringify(s.Condition ?? {}).includes('secretsmanager.'));
+    expect(viaSecretsManager).toEqual([expect.objectContaining({
+      Resource: { 'Fn::GetAtt': [b.stack.getLogicalId(b.keys.restricted.node.defaultChild as never), 'Arn'] },
+      Action: 'kms:Decrypt',
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+    })]);
     const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties)
       .filter((p) => JSON.stringify(p.GroupId).includes(lid(b.db.securityGroup)));
     expect(ingress).toEqual(expect.arrayContaining([expect.objectContaining({
@@ -174,6 +213,12 @@ describe('SecureDatabase', () => {
   test('insecure props are refused together', () => {
     expect(() => build('dev', { publiclyAccessible: true, storageEncrypted: false, forceSsl: false, iamAuthentication: false, port: 80, rotationDays: 365 }))
       .toThrow(/6 problems[\s\S]*publiclyAccessible[\s\S]*storageEncrypted[\s\S]*forceSsl[\s\S]*iamAuthentication[\s\S]*port[\s\S]*rotationDays/);
+  });
+
+  test('rotationDays: a period RDS-managed rotation meets is accepted, a shorter one is refused naming the 7 days', () => {
+    expect(() => build('dev', { rotationDays: 30 })).not.toThrow();
+    expect(() => build('dev', { rotationDays: 3 }))
+      .toThrow(/rotationDays: 3 days between rotations is shorter than the 7 days RDS rotates the master secret it manages[\s\S]*leave it out/);
   });
 
   test('deletion protection lifts only with the double opt-in', () => {
@@ -247,8 +292,8 @@ describe('SecureDatabase backups and removal', () => {
     expect(s.vault.Properties.AccessPolicy).toEqual({ Version: '2012-10-17', Statement: [denyRecoveryPointDeletion] });
   });
 
-  test.each([['dev', dev], ['prod', prod]] as const)('%s: instance, master secret, RDS log groups and vault are retained, deletion protection on, nothing acknowledged', (_, s) => {
-    expect(s.stateful).toHaveLength(5);
+  test.each([['dev', dev], ['prod', prod]] as const)('%s: instance (and with it the secret RDS manages), RDS log groups and vault are retained, deletion protection on, nothing acknowledged', (_, s) => {
+    expect(s.stateful).toHaveLength(4);
     expect(s.stateful.filter((r) => r.DeletionPolicy !== 'Retain' || r.UpdateReplacePolicy !== 'Retain').map((r) => r.Type)).toEqual([]);
     expect(s.ofType('AWS::RDS::DBInstance')[0]!.Properties.DeletionProtection).toBe(true);
     expect(s.deletionProtectionAcks).toEqual([]);
@@ -264,8 +309,8 @@ describe('SecureDatabase backups and removal', () => {
       expect(destroy.vault.Properties).not.toHaveProperty('AccessPolicy');
     });
 
-    test('instance, master secret, RDS log groups and vault are deleted with the stack', () => {
-      expect(destroy.stateful).toHaveLength(5);
+    test('instance, RDS log groups and vault are deleted with the stack (RDS deletes the secret it manages with the instance)', () => {
+      expect(destroy.stateful).toHaveLength(4);
       expect(destroy.stateful.filter((r) => (r.DeletionPolicy ?? 'Delete') !== 'Delete').map((r) => r.Type)).toEqual([]);
     });
 

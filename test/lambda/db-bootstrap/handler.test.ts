@@ -11,7 +11,8 @@ import type {
 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
-import { createHandler, handler } from '../../../lambda/db-bootstrap';
+import { createHandler, handler, HandlerDependencies } from '../../../lambda/db-bootstrap';
+import { LOGIN_RETRY_POLICY } from '../../../lambda/db-bootstrap/connect';
 import { loadDatasetsConfig } from '../../../lib/config/datasets';
 import { columnNames } from './support/catalog';
 import { startTlsPostgres, TlsPostgres } from '../../helpers/postgres/tls-postgres';
@@ -25,14 +26,18 @@ let admin: Client;
 const logged: unknown[] = [];
 const logger = { info: (...args: unknown[]) => void logged.push(args) };
 
+/** The master secret as RDS manages it (ManageMasterUserPassword): the login only, no host, port or database. */
 function masterSecret(overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    username: pg.user, password: pg.password, engine: 'postgres', host: 'localhost', port: pg.port, dbname: 'appdb', ...overrides,
-  });
+  return JSON.stringify({ username: pg.user, password: pg.password, ...overrides });
 }
 
-function onEvent() {
-  return createHandler({ ca: pg.ca, logger, env: { DB_SECRET_ARN: SECRET_ARN } });
+/** Waits recorded instead of slept, so the bounded retries run in milliseconds. */
+const waits: number[] = [];
+
+function onEvent(overrides: Partial<HandlerDependencies> = {}) {
+  return createHandler({
+    ca: pg.ca, logger, env: { DB_SECRET_ARN: SECRET_ARN }, retryDeps: { sleep: async (ms) => void waits.push(ms) }, ...overrides,
+  });
 }
 
 const common = {
@@ -44,8 +49,13 @@ const common = {
   ResourceType: 'Custom::DatabaseBootstrap',
 };
 
+/** Where the construct tells the bootstrap to connect (Database, Host, Port properties). */
+function target(database = 'appdb'): Record<string, string> {
+  return { Database: database, Host: 'localhost', Port: String(pg.port) };
+}
+
 function createEvent(properties: Record<string, string>): CloudFormationCustomResourceCreateEvent {
-  return { ...common, RequestType: 'Create', ResourceProperties: { ServiceToken: common.ServiceToken, ...properties } };
+  return { ...common, RequestType: 'Create', ResourceProperties: { ServiceToken: common.ServiceToken, ...target(), ...properties } };
 }
 
 function updateEvent(physicalId: string, properties: Record<string, string>, old: Record<string, string>): CloudFormationCustomResourceUpdateEvent {
@@ -53,8 +63,8 @@ function updateEvent(physicalId: string, properties: Record<string, string>, old
     ...common,
     RequestType: 'Update',
     PhysicalResourceId: physicalId,
-    ResourceProperties: { ServiceToken: common.ServiceToken, ...properties },
-    OldResourceProperties: { ServiceToken: common.ServiceToken, ...old },
+    ResourceProperties: { ServiceToken: common.ServiceToken, ...target(), ...properties },
+    OldResourceProperties: { ServiceToken: common.ServiceToken, ...target(), ...old },
   };
 }
 
@@ -77,6 +87,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
+  waits.length = 0;
   secretsManager.reset();
   secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: masterSecret() });
 });
@@ -162,10 +173,84 @@ describe('onEvent', () => {
     }
     expect((error as { code?: string } | undefined)?.code).toBe('28P01');
     expect(error?.message).not.toContain(wrong);
+    expect(error?.message).not.toContain(pg.password);
 
     const everything = JSON.stringify(logged);
     expect(logged.length).toBeGreaterThan(0);
     expect(everything).not.toContain(wrong);
     expect(everything).not.toContain(pg.password);
+  });
+
+  test('tables land in the database the template names, not in the one a secret without dbname used to default to (Secrets Manager faked)', async () => {
+    await pg.createDatabase('named_db');
+    const named = await pg.connect('named_db');
+    const fallback = await pg.connect('postgres');
+    try {
+      await onEvent()(createEvent({ ...properties, ...target('named_db'), Schema: 'named' }));
+      expect(await columnNames(named, 'named', 'weather_observations')).toContain('station');
+      const elsewhere = await fallback.query(`SELECT count(*)::int AS n FROM information_schema.schemata WHERE schema_name = 'named'`);
+      expect(elsewhere.rows[0].n).toBe(0);
+    } finally {
+      await named.end();
+      await fallback.end();
+    }
+  });
+
+  test('without a Database property the managed secret names none, and the bootstrap refuses rather than guess (Secrets Manager faked)', async () => {
+    const event = createEvent(properties);
+    delete event.ResourceProperties.Database;
+    await expect(onEvent()(event)).rejects.toThrow(/does not know the database \(property Database\)/);
+  });
+});
+
+describe('login while the master secret rotates (Secrets Manager faked, real PostgreSQL)', () => {
+  const properties = { Datasets: JSON.stringify(EXAMPLE), Schema: 'rotating' };
+
+  test('a password refused once is retried with the secret read afresh, and the bootstrap succeeds', async () => {
+    // The first read returns the password from before a rotation; the next returns the current one.
+    secretsManager.reset();
+    secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ARN })
+      .resolvesOnce({ SecretString: masterSecret({ password: 'before-the-rotation-1f2e' }) })
+      .resolves({ SecretString: masterSecret() });
+
+    const response = await onEvent()(createEvent(properties));
+
+    expect(response.PhysicalResourceId).toBe('db-bootstrap:rotating');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(waits).toHaveLength(1);
+    expect(await columnNames(admin, 'rotating', 'weather_observations')).toContain('station');
+  });
+
+  test('a password refused on every attempt fails after the bound with a clear error, one fresh read per attempt', async () => {
+    const wrong = 'never-right-9c8b';
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: masterSecret({ password: wrong }) });
+    const policy = { ...LOGIN_RETRY_POLICY, maxAttempts: 3 };
+    let error: Error & { code?: string; attempts?: number } | undefined;
+    try {
+      await onEvent({ loginRetryPolicy: policy })(createEvent({ ...properties, Schema: 'never' }));
+    } catch (e) {
+      error = e as typeof error;
+    }
+    expect(error?.message).toMatch(/could not log in as "bootstrap_admin": the password was refused on 3 attempts, each with the master secret read afresh/);
+    expect(error?.message).toMatch(/DB_SECRET_ARN/);
+    expect(error).toMatchObject({ code: '28P01', attempts: 3 });
+    expect(error?.message).not.toContain(wrong);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(3);
+    expect(waits).toHaveLength(2);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(policy.maxTotalWaitMs);
+  });
+
+  test('the default bound: 6 attempts within a minute of waiting, inside the function\'s 5-minute timeout', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: masterSecret({ password: 'wrong-again-77aa' }) });
+    await expect(onEvent()(createEvent({ ...properties, Schema: 'never' }))).rejects.toThrow(/refused on 6 attempts/);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(LOGIN_RETRY_POLICY.maxAttempts);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(60_000);
+  });
+
+  test('an error other than a refused password is final at once: one secret read, no wait', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: masterSecret() });
+    await expect(onEvent()(createEvent({ ...properties, ...target('no_such_db') }))).rejects.toMatchObject({ code: '3D000' });
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(waits).toEqual([]);
   });
 });
