@@ -191,7 +191,7 @@ async function writeQuarantine(deps: LoadDeps, ref: ObjectRef, dataset: string, 
     bucket: deps.settings.quarantineBucket,
     key,
     encoded,
-    ...(deps.settings.quarantineKeyArn !== undefined ? { kmsKeyArn: deps.settings.quarantineKeyArn } : {}),
+    kmsKeyArn: deps.settings.quarantineKeyArn,
     metadata: { 'record-count': String(encoded.lines), sha256: encoded.sha256, dataset },
   });
 }

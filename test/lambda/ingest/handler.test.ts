@@ -177,7 +177,7 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
     expect(result).toMatchObject({ fetched: 6, produced: 2, quarantined: 4 });
     expect(producers[0].keys).toEqual(['v-1', 'v-6']);
     const [put] = s3.puts();
-    expect(put).toMatchObject({ Bucket: 'quarantine-bucket', ServerSideEncryption: 'aws:kms', ContentEncoding: 'gzip' });
+    expect(put).toMatchObject({ Bucket: 'quarantine-bucket', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: INGEST_ENV.QUARANTINE_KEY_ARN, ContentEncoding: 'gzip' });
     expect(put.Key).toMatch(/^dataset=patient_visits\/dt=\d{4}-\d\d-\d\d\/run-7-1\.jsonl\.gz$/);
     const lines = s3.lines(String(put.Key));
     expect(lines.map((l) => [l.index, l.form, l.reasons])).toEqual([
