@@ -320,6 +320,22 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
     await expect(handler({ env }, rawDataset('weather_observations'))(event('weather_observations'), context('req-1'))).rejects.toThrow(/requires authentication \(HTTP 401\): add source\.auth/);
   });
 
+  test('refuses the deployed credential placeholder with a clear error: nothing fetched, produced or written', async () => {
+    secrets.restore();
+    secrets = createFakeSecrets({
+      [API_SECRET_ARN]: { clientId: 'SET-ME-WITH-put-secret-value', clientSecret: 'GeneratedStandIn', tokenUrl: 'https://auth.example.com/oauth2/token', placeholder: true },
+      [TOKENIZATION_SECRET_ARN]: tokenizationSecret(),
+    });
+    const error = await handler()(event(), context('req-1')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe('CredentialError');
+    expect((error as Error).message).toMatch(/still holds the placeholder deployed with the stack.*nothing was fetched.*put-secret-value/);
+    expect(api.requests).toHaveLength(0);
+    expect(producers.flatMap((p) => p.sent)).toHaveLength(0);
+    expect(s3.puts()).toHaveLength(0);
+    expect(output.text()).toContain('still holds the placeholder');
+  });
+
   test('refuses a deployed config that breaks the config rules, before reading anything', async () => {
     const bad = rawDataset() as { fields: Array<Record<string, unknown>> };
     bad.fields[2].handling = 'keep'; // patient_id is Restricted
