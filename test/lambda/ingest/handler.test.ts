@@ -352,4 +352,13 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
     expect(error.message).toMatch(/TOPIC: "bad topic!" is not a valid Kafka topic name/);
     expect(error.message).toMatch(/BOOTSTRAP_BROKERS: "b-1.example:9092" uses port 9092/);
   });
+
+  test('needs the quarantine bucket\'s key ARN (not an alias) before reading anything: every quarantine write names it', async () => {
+    const missing = (await handler({ env: { ...ENV, QUARANTINE_KEY_ARN: '' } })(event(), context('req-1')).catch((e: unknown) => e)) as Error;
+    expect(missing.message).toMatch(/QUARANTINE_KEY_ARN: is not set/);
+    const alias = (await handler({ env: { ...ENV, QUARANTINE_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:alias/quarantine' } })(event(), context('req-2'))
+      .catch((e: unknown) => e)) as Error;
+    expect(alias.message).toMatch(/QUARANTINE_KEY_ARN: is not a KMS key ARN \(an alias is not accepted/);
+    expect(api.requests).toHaveLength(0);
+  });
 });

@@ -246,5 +246,8 @@ describe('handler', () => {
     expect((error as ConfigurationError).problems.map((p) => p.path)).toEqual(['DATASET', 'CURATED_BUCKET', 'CURATED_KEY_ARN', 'QUARANTINE_BUCKET', 'QUARANTINE_KEY_ARN']);
     expect(metrics.publishes).toBe(1);
     expect(() => parseStoreSettings(env)).not.toThrow();
+    // Both keys are sent as SSEKMSKeyId, which the buckets' policies compare with the key ARN: no alias.
+    expect(() => parseStoreSettings({ ...env, QUARANTINE_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:alias/q' })).toThrow(/QUARANTINE_KEY_ARN/);
+    expect(() => parseStoreSettings({ ...env, QUARANTINE_KEY_ARN: undefined })).toThrow(/QUARANTINE_KEY_ARN: is not set/);
   });
 });
