@@ -62,9 +62,23 @@ export class FreshTokenMemory {
 
 const SHAPE = '{ "accessToken": "<token>", "tokenType": "Bearer", "expiresAt"?: "<ISO-8601>" } (kept by the rotation function)';
 
+/**
+ * The value ApiCredential deploys carries `"placeholder": true` until the operator stores the source API client. It
+ * is never used: no token from it is sent to the source, and its generated client secret never goes to the token URL.
+ */
+function refusePlaceholder(doc: Readonly<Record<string, unknown>>, secretId: string): void {
+  if (doc.placeholder !== undefined && doc.placeholder !== false) {
+    throw new CredentialError(
+      `Secret ${secretId} still holds the placeholder deployed with the stack ("placeholder" is set), not a credential; nothing was fetched. ` +
+      'Store the source API client with `aws secretsmanager put-secret-value` (without "placeholder"), then run `aws secretsmanager rotate-secret`',
+    );
+  }
+}
+
 /** Validates the credential secret's JSON for its token. Messages name the secret and the field, never a value. */
 export function parseBearerCredential(text: string, secretId: string): BearerCredential {
   const doc = parseSecretJson(text, secretId, SHAPE);
+  refusePlaceholder(doc, secretId);
   const { accessToken, tokenType, expiresAt } = doc;
   if (accessToken === undefined || accessToken === '') {
     throw new CredentialError(
@@ -89,7 +103,9 @@ export function parseBearerCredential(text: string, secretId: string): BearerCre
 
 /** The client id and secret of the credential secret, for the client-credentials grant. */
 export function parseClientCredentials(text: string, secretId: string): Pick<ClientCredentials, 'clientId' | 'clientSecret'> {
-  const { clientId, clientSecret } = parseSecretJson(text, secretId, '{ "clientId": "…", "clientSecret": "…", … } (the source API client)');
+  const doc = parseSecretJson(text, secretId, '{ "clientId": "…", "clientSecret": "…", … } (the source API client)');
+  refusePlaceholder(doc, secretId);
+  const { clientId, clientSecret } = doc;
   if (typeof clientId !== 'string' || clientId === '' || typeof clientSecret !== 'string' || clientSecret === '') {
     throw new CredentialError(`Secret ${secretId} has no clientId and clientSecret to request a fresh token with; store the source API client in it`);
   }

@@ -1,6 +1,7 @@
 /** The ingest function's environment variables, checked together so one error lists every problem. */
 import type { DatasetConfig } from '../../lib/config/datasets';
 import { ConfigurationError, ConfigurationProblem } from '../../lib/errors';
+import { SSE_KMS_KEY_ARN } from '../shared/environment';
 import { checkTopic, parseBrokers } from './kafka';
 
 export interface IngestSettings {
@@ -13,6 +14,8 @@ export interface IngestSettings {
   readonly topic: string;
   readonly brokers: readonly string[];
   readonly quarantineBucket: string;
+  /** The quarantine bucket's KMS key (full ARN), sent as the SSE-KMS key of every quarantine object. */
+  readonly quarantineKeyArn: string;
   readonly watermarkTable: string;
   readonly region: string;
 }
@@ -47,6 +50,10 @@ export function parseIngestSettings(env: Env, dataset: DatasetConfig): IngestSet
   const topicTemplate = required('TOPIC', `the Kafka topic, e.g. ${dataset.name}.clean or ${DATASET_PLACEHOLDER}.clean`);
   const brokersCsv = required('BOOTSTRAP_BROKERS', 'the SASL/IAM bootstrap brokers, host:9098 comma-separated');
   const quarantineBucket = required('QUARANTINE_BUCKET', 'the quarantine bucket name');
+  const quarantineKeyArn = required('QUARANTINE_KEY_ARN', 'the ARN of the quarantine bucket\'s KMS key');
+  if (quarantineKeyArn && !SSE_KMS_KEY_ARN.test(quarantineKeyArn)) {
+    problems.push({ path: 'QUARANTINE_KEY_ARN', problem: 'is not a KMS key ARN (an alias is not accepted: the bucket policy compares the key ARN)', fix: 'set it to the ARN of the quarantine bucket\'s KMS key (arn:aws:kms:<region>:<account>:key/<id>)' });
+  }
   const watermarkTable = required('WATERMARK_TABLE', 'the DynamoDB watermark table name');
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || '';
   if (!region) problems.push({ path: 'AWS_REGION', problem: 'is not set', fix: 'run in Lambda (which sets it) or set AWS_REGION' });
@@ -72,6 +79,7 @@ export function parseIngestSettings(env: Env, dataset: DatasetConfig): IngestSet
     topic,
     brokers,
     quarantineBucket,
+    quarantineKeyArn,
     watermarkTable,
     region,
   };

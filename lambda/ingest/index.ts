@@ -15,7 +15,7 @@
  * - DATA_KEY_ID: the KMS key (id, ARN or alias) for envelope encryption; required when the dataset has `encrypt` fields.
  * - TOPIC: the Kafka topic, e.g. `patient_visits.clean`; `{dataset}` in it is replaced by the dataset name.
  * - BOOTSTRAP_BROKERS: MSK bootstrap brokers for SASL/IAM over TLS, `host:9098` comma-separated.
- * - QUARANTINE_BUCKET: bucket for invalid records (written with SSE-KMS).
+ * - QUARANTINE_BUCKET: bucket for invalid records; QUARANTINE_KEY_ARN: its KMS key ARN, named in every write.
  * - WATERMARK_TABLE: DynamoDB table with partition key `dataset` holding the source position.
  * - POWERTOOLS_SERVICE_NAME (default `ingest`), POWERTOOLS_METRICS_NAMESPACE (default `SecureDataPipeline`),
  *   POWERTOOLS_LOG_LEVEL as usual; AWS_REGION is set by Lambda.
@@ -141,7 +141,7 @@ export function createHandler(deps: HandlerDeps): IngestHandler {
         }),
         producer: deps.producer({ brokers: settings.brokers, region: settings.region, clientId: `ingest-${dataset.name}` }),
         topic: settings.topic,
-        quarantine: createS3QuarantineWriter(deps.s3, settings.quarantineBucket),
+        quarantine: createS3QuarantineWriter(deps.s3, settings.quarantineBucket, settings.quarantineKeyArn),
         watermark: createDynamoWatermarkStore(deps.ddb, settings.watermarkTable, deps.now),
         protection,
         logger,

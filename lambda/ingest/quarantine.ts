@@ -1,7 +1,8 @@
 /**
  * Invalid records go to the quarantine bucket: one gzip NDJSON object per run and page, at
- * `dataset=<name>/dt=YYYY-MM-DD/<runId>-<page>.jsonl.gz` (UTC date), written with SSE-KMS (`aws:kms`, the
- * bucket's default key) so the bucket's deny-unencrypted-upload policy accepts it.
+ * `dataset=<name>/dt=YYYY-MM-DD/<runId>-<page>.jsonl.gz` (UTC date), written with SSE-KMS under the bucket's
+ * key, named in the request (QUARANTINE_KEY_ARN): S3 would use the AWS managed key aws/s3 for an `aws:kms` upload
+ * that names no key, and the bucket's policy refuses such an upload.
  *
  * A line holds the record as protected as it can be — after applyFieldHandlings, or redactForLog when the record
  * cannot be handled — plus value-free reasons: no Restricted or non-`keep` value is ever written in the clear.
@@ -61,7 +62,7 @@ export function quarantineBody(batch: QuarantineBatch): Buffer {
   return gzipSync(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
 }
 
-export function createS3QuarantineWriter(s3: S3ClientLike, bucket: string): QuarantineWriter {
+export function createS3QuarantineWriter(s3: S3ClientLike, bucket: string, kmsKeyArn: string): QuarantineWriter {
   return {
     async write(batch) {
       const key = quarantineKey(batch.dataset, batch.runId, batch.page, batch.quarantinedAt);
@@ -72,6 +73,8 @@ export function createS3QuarantineWriter(s3: S3ClientLike, bucket: string): Quar
         ContentType: 'application/x-ndjson',
         ContentEncoding: 'gzip',
         ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: kmsKeyArn,
+        BucketKeyEnabled: true,
       }));
       return key;
     },

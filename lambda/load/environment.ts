@@ -1,6 +1,6 @@
 /** The load function's environment variables, checked together so one error lists every problem. */
 import { DEFAULT_LOADER_USER, DEFAULT_SCHEMA } from '../db-bootstrap/sql';
-import { BUCKET_NAME, Env, EnvReader, KMS_KEY_ARN, SQL_IDENTIFIER } from '../shared/environment';
+import { BUCKET_NAME, Env, EnvReader, SQL_IDENTIFIER, SSE_KMS_KEY_ARN } from '../shared/environment';
 
 export interface LoadSettings {
   /** The RDS endpoint host name (verify-full checks the certificate against it). */
@@ -12,8 +12,8 @@ export interface LoadSettings {
   /** The schema holding one table per dataset. */
   readonly schema: string;
   readonly quarantineBucket: string;
-  /** The quarantine bucket's KMS key; without it the bucket's default key encrypts (still `aws:kms`). */
-  readonly quarantineKeyArn?: string;
+  /** The quarantine bucket's KMS key, sent as the SSE-KMS key of every quarantined object. */
+  readonly quarantineKeyArn: string;
   readonly region: string;
 }
 
@@ -28,8 +28,8 @@ export function parseLoadSettings(env: Env): LoadSettings {
   const user = read.optional('DB_USER', SQL_IDENTIFIER, 'the loader role (lower_snake_case)') ?? DEFAULT_LOADER_USER;
   const schema = read.optional('DB_SCHEMA', SQL_IDENTIFIER, 'the pipeline schema (lower_snake_case)') ?? DEFAULT_SCHEMA;
   const quarantineBucket = read.required('QUARANTINE_BUCKET', BUCKET_NAME, 'the name of the quarantine bucket');
-  const quarantineKeyArn = read.optional('QUARANTINE_KEY_ARN', KMS_KEY_ARN, 'the ARN of the quarantine bucket\'s KMS key');
+  const quarantineKeyArn = read.required('QUARANTINE_KEY_ARN', SSE_KMS_KEY_ARN, 'the key ARN (not an alias) of the quarantine bucket\'s KMS key');
   const region = read.region();
   read.done();
-  return { host, port, database, user, schema, quarantineBucket, ...(quarantineKeyArn !== undefined ? { quarantineKeyArn } : {}), region };
+  return { host, port, database, user, schema, quarantineBucket, quarantineKeyArn, region };
 }

@@ -5,7 +5,7 @@
  * `batchItemFailures` and only it is retried; the others are deleted. The logic is in ./load.ts.
  *
  * Environment (see ./environment.ts): DB_HOST, DB_PORT (5432), DB_NAME, DB_USER (pipeline_loader), DB_SCHEMA
- * (pipeline), QUARANTINE_BUCKET, QUARANTINE_KEY_ARN (optional), AWS_REGION (set by Lambda),
+ * (pipeline), QUARANTINE_BUCKET, QUARANTINE_KEY_ARN (required), AWS_REGION (set by Lambda),
  * POWERTOOLS_SERVICE_NAME (default `load`), POWERTOOLS_METRICS_NAMESPACE.
  */
 import { S3Client } from '@aws-sdk/client-s3';

@@ -172,7 +172,8 @@ function checkIntegrity(ref: ObjectRef, metadata: Readonly<Record<string, string
   }
 }
 
-async function writeQuarantine(deps: LoadDeps, ref: ObjectRef, dataset: string, key: string, refused: readonly RefusedRow[]): Promise<void> {
+/** Writes refused rows to the quarantine bucket under its key (exported for the bucket-policy test). */
+export async function writeQuarantine(deps: Pick<LoadDeps, 's3' | 'settings' | 'now'>, ref: ObjectRef, dataset: string, key: string, refused: readonly RefusedRow[]): Promise<void> {
   const quarantinedAt = (deps.now ?? (() => new Date()))().toISOString();
   const encoded = encodeNdjson(refused.map((r) => ({
     dataset,
@@ -191,7 +192,7 @@ async function writeQuarantine(deps: LoadDeps, ref: ObjectRef, dataset: string, 
     bucket: deps.settings.quarantineBucket,
     key,
     encoded,
-    ...(deps.settings.quarantineKeyArn !== undefined ? { kmsKeyArn: deps.settings.quarantineKeyArn } : {}),
+    kmsKeyArn: deps.settings.quarantineKeyArn,
     metadata: { 'record-count': String(encoded.lines), sha256: encoded.sha256, dataset },
   });
 }

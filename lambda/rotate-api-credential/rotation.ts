@@ -13,7 +13,7 @@ import {
 import { RotationError } from './errors';
 import { describeUrl, HttpFn, parseHttpsUrl } from './https-client';
 import { requestClientCredentialsToken } from './oauth';
-import { ApiCredential, parseApiCredential } from './secret-value';
+import { ApiCredential, isPlaceholderCredential, parseApiCredential } from './secret-value';
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -124,6 +124,13 @@ async function createSecret(deps: RotationDeps, arn: string, token: string, log:
 
   const currentValue = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: CURRENT }));
   const current = parseApiCredential(currentValue.SecretString, `${currentValue.VersionId ?? ''} (AWSCURRENT)`.trim());
+  if (current.placeholder === true) {
+    // Its client secret is a generated stand-in: it must never reach the token endpoint.
+    throw new RotationError(
+      `Secret ${arn} still holds the placeholder deployed with the stack ("placeholder": true); store the source API client with ` +
+      '`aws secretsmanager put-secret-value` (clientId, clientSecret, tokenUrl, probeUrl, without "placeholder"), then rotate.',
+    );
+  }
   const issued = await requestClientCredentialsToken(deps.http, current, (deps.now ?? (() => new Date()))());
 
   const next: Record<string, unknown> = { ...current, accessToken: issued.accessToken, tokenType: issued.tokenType };
@@ -144,10 +151,25 @@ async function createSecret(deps: RotationDeps, arn: string, token: string, log:
 }
 
 async function testSecret(deps: RotationDeps, arn: string, token: string, log: Log): Promise<void> {
-  const pendingValue = await deps.secretsManager.send(
-    new GetSecretValueCommand({ SecretId: arn, VersionId: token, VersionStage: PENDING }),
-  );
+  let pendingValue;
+  try {
+    pendingValue = await deps.secretsManager.send(
+      new GetSecretValueCommand({ SecretId: arn, VersionId: token, VersionStage: PENDING }),
+    );
+  } catch (error) {
+    // The test Secrets Manager runs when a schedule is created may label a version AWSPENDING without a value of its
+    // own; that passes only while AWSCURRENT is still the deployed placeholder (nothing to test against the source).
+    if (!isNotFound(error) || !(await currentIsPlaceholder(deps, arn))) throw error;
+    log('AWSPENDING has no value and AWSCURRENT is the deployed placeholder: nothing to test until the client is stored');
+    return;
+  }
   const pending: ApiCredential = parseApiCredential(pendingValue.SecretString, `${token} (AWSPENDING)`);
+  if (isPlaceholderCredential(pending)) {
+    // Only the rotation configuration test reaches here with the placeholder: createSecret refuses to rotate it, so a
+    // real rotation never has a placeholder as AWSPENDING, and ingest refuses the placeholder as a credential.
+    log('AWSPENDING is the deployed placeholder: passed without calling the source; store the client, then rotate');
+    return;
+  }
   if (pending.accessToken === undefined || pending.accessToken === '') {
     throw new RotationError(`AWSPENDING version ${token} of ${arn} has no accessToken; createSecret did not complete.`);
   }
@@ -172,6 +194,11 @@ async function testSecret(deps: RotationDeps, arn: string, token: string, log: L
     );
   }
   log('Pending access token accepted by the probe');
+}
+
+async function currentIsPlaceholder(deps: RotationDeps, arn: string): Promise<boolean> {
+  const current = await deps.secretsManager.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: CURRENT }));
+  return isPlaceholderCredential(parseApiCredential(current.SecretString, `${current.VersionId ?? ''} (AWSCURRENT)`.trim()));
 }
 
 async function finishSecret(

@@ -12,6 +12,11 @@ export interface ApiCredential {
   readonly tokenType?: string;
   /** ISO-8601 instant after which `accessToken` is no longer accepted. */
   readonly expiresAt?: string;
+  /**
+   * `true` only in the value ApiCredential deploys before the operator stores the real client: see
+   * {@link isPlaceholderCredential}. Never accepted as a credential (ingest refuses it, createSecret refuses it).
+   */
+  readonly placeholder?: boolean;
   /** Fields this function does not know are carried over unchanged from version to version. */
   readonly [extra: string]: unknown;
 }
@@ -48,8 +53,21 @@ export function parseApiCredential(secretString: string | undefined, versionLabe
       problems.push(`${field} must be a string when present`);
     }
   }
+  if (record.placeholder !== undefined && typeof record.placeholder !== 'boolean') {
+    problems.push('placeholder must be true or absent');
+  }
   if (problems.length > 0) {
     throw new RotationError(`Secret version ${versionLabel} is not a valid API credential: ${problems.join('; ')}.`);
   }
   return record as ApiCredential;
+}
+
+/**
+ * The value ApiCredential deploys (lib/constructs/secrets/api-credential.ts) until the operator stores the source
+ * API client: `"placeholder": true` and no access token. Secrets Manager runs testSecret when a rotation schedule is
+ * created without an immediate rotation, against that value; the placeholder passes that test without calling the
+ * source, and is refused everywhere it would be used as a credential.
+ */
+export function isPlaceholderCredential(credential: Readonly<Record<string, unknown>>): boolean {
+  return credential.placeholder === true && (credential.accessToken === undefined || credential.accessToken === '');
 }

@@ -15,6 +15,11 @@ export const SQL_IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** A KMS key or alias ARN. */
 export const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_+=,.@-]+$/;
+/**
+ * The key of an SSE-KMS write: a key ARN, never an alias. The buckets' policies compare the
+ * x-amz-server-side-encryption-aws-kms-key-id header, as text, with the bucket key's ARN.
+ */
+export const SSE_KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 export class EnvReader {
   private readonly problems: ProblemCollector;

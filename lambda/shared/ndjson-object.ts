@@ -87,10 +87,10 @@ export interface PutNdjsonProps {
   readonly key: string;
   readonly encoded: EncodedNdjson;
   /**
-   * The KMS key (ARN) for SSE-KMS. Without it the bucket's default key is used; the header asking for
-   * `aws:kms` is sent either way, so a bucket policy that denies other encryption accepts the upload.
+   * The bucket's KMS key (full key ARN), sent as the SSE-KMS key. Required: S3 encrypts an `aws:kms` upload that
+   * names no key under the AWS managed key aws/s3, and the buckets' policies refuse such an upload.
    */
-  readonly kmsKeyArn?: string;
+  readonly kmsKeyArn: string;
   /** User metadata (x-amz-meta-*): names in lower case, values ASCII. */
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -104,7 +104,7 @@ export async function putNdjsonObject(s3: S3ClientLike, props: PutNdjsonProps): 
     ContentType: 'application/x-ndjson',
     ContentEncoding: 'gzip',
     ServerSideEncryption: 'aws:kms',
-    ...(props.kmsKeyArn !== undefined ? { SSEKMSKeyId: props.kmsKeyArn } : {}),
+    SSEKMSKeyId: props.kmsKeyArn,
     BucketKeyEnabled: true,
     ...(props.metadata !== undefined ? { Metadata: { ...props.metadata } } : {}),
   }));

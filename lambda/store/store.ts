@@ -166,7 +166,7 @@ async function writePartition(plan: PartitionPlan, deps: StoreDeps, now: () => D
         bucket: settings.quarantineBucket,
         key: plan.quarantineKey,
         encoded,
-        ...(settings.quarantineKeyArn !== undefined ? { kmsKeyArn: settings.quarantineKeyArn } : {}),
+        kmsKeyArn: settings.quarantineKeyArn,
         metadata: { [METADATA.recordCount]: String(encoded.lines), [METADATA.sha256]: encoded.sha256, [METADATA.dataset]: settings.dataset },
       }));
     quarantine = { bucket: settings.quarantineBucket, key: plan.quarantineKey, records: plan.refused.length };

@@ -116,6 +116,8 @@ const SIMULATED = [
 
 const DATABASE = 'pipeline';
 const QUARANTINE_BUCKET = 'local-quarantine';
+/** Writers name the bucket's key on every write, as in the deployed stack (the local S3 ignores it). */
+const QUARANTINE_KEY_ARN = 'arn:aws:kms:us-east-1:000000000000:key/local-quarantine';
 
 /** Reads the dataset's raw JSON (what the ingest function is deployed with) and its validated config. */
 function readDataset(configFile: string, name: string): { raw: Record<string, unknown>; dataset: DatasetConfig } {
@@ -194,6 +196,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
         TOPIC: '{dataset}.clean',
         BOOTSTRAP_BROKERS: 'local-broker.invalid:9098',
         QUARANTINE_BUCKET,
+        QUARANTINE_KEY_ARN,
         WATERMARK_TABLE: 'local-watermarks',
         AWS_REGION: 'us-east-1',
         ...ownedConfigEnvironment(deployed),
@@ -214,7 +217,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       s3: liveS3.client({ maxAttempts: 1 }),
       logger: logger('store'),
       metrics: new RecordingMetrics(),
-      env: { DATASET: dataset.name, CURATED_BUCKET: curatedBucket, CURATED_KEY_ARN: `arn:aws:kms:us-east-1:000000000000:key/local-curated-${dataset.classification.toLowerCase()}`, QUARANTINE_BUCKET },
+      env: { DATASET: dataset.name, CURATED_BUCKET: curatedBucket, CURATED_KEY_ARN: `arn:aws:kms:us-east-1:000000000000:key/local-curated-${dataset.classification.toLowerCase()}`, QUARANTINE_BUCKET, QUARANTINE_KEY_ARN },
     });
     const storeStats = await runEventSourceMapping(topic.batches(options.batchSize ?? 10), (event) => store(event), options.storeRetries ?? 2);
 
@@ -226,7 +229,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       s3: liveS3.client({ maxAttempts: 1 }),
       logger: logger('load'),
       metrics: new RecordingMetrics(),
-      env: { DB_HOST: 'localhost', DB_PORT: String(livePg.port), DB_NAME: DATABASE, QUARANTINE_BUCKET, AWS_REGION: 'us-east-1' },
+      env: { DB_HOST: 'localhost', DB_PORT: String(livePg.port), DB_NAME: DATABASE, QUARANTINE_BUCKET, QUARANTINE_KEY_ARN, AWS_REGION: 'us-east-1' },
       connect: (settings) => connectWith(loaderClientConfig(settings, { ca: livePg.ca, password: async () => undefined })),
       onObjectLoaded: async (result) => {
         loadedObjects.set(result.key, result);

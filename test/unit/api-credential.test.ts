@@ -5,6 +5,8 @@ import { resolveProfile } from '../../lib/config';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork } from '../../lib/constructs/network/secure-network';
 import { ApiCredential, ApiCredentialProps, UNSET_CLIENT_ID } from '../../lib/constructs/secrets/api-credential';
+import { parseBearerCredential, parseClientCredentials } from '../../lambda/ingest/credential';
+import { isPlaceholderCredential, parseApiCredential } from '../../lambda/rotate-api-credential/secret-value';
 import { testStack } from '../helpers/app';
 
 function build(extra: Partial<ApiCredentialProps> = {}) {
@@ -29,12 +31,25 @@ describe('ApiCredential', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       KmsKeyId: { 'Fn::GetAtt': [id(keys.restricted), 'Arn'] },
       GenerateSecretString: {
-        SecretStringTemplate: JSON.stringify({ clientId: UNSET_CLIENT_ID, tokenUrl: 'https://auth.example.com/token', probeUrl: 'https://api.example.com/ping', scope: 'orders.read' }),
+        SecretStringTemplate: Match.serializedJson({
+          clientId: UNSET_CLIENT_ID, tokenUrl: 'https://auth.example.com/token', probeUrl: 'https://api.example.com/ping', scope: 'orders.read', placeholder: true,
+        }),
         GenerateStringKey: 'clientSecret',
         ExcludePunctuation: true,
       },
       Tags: Match.arrayWith([{ Key: 'data-classification', Value: 'Restricted' }]),
     });
+  });
+
+  test('the deployed value is what the rotation and ingest handlers recognise as the placeholder', () => {
+    const secret = Object.values(template.findResources('AWS::SecretsManager::Secret'))[0]!;
+    const generated = secret.Properties.GenerateSecretString as { SecretStringTemplate: string; GenerateStringKey: string };
+    // What Secrets Manager stores: the template plus the generated key.
+    const deployed = JSON.stringify({ ...JSON.parse(generated.SecretStringTemplate), [generated.GenerateStringKey]: 'GeneratedStandIn0123' });
+    const parsed = parseApiCredential(deployed, 'deployed');
+    expect(isPlaceholderCredential(parsed)).toBe(true);
+    expect(() => parseBearerCredential(deployed, 'arn:secret')).toThrow(/still holds the placeholder deployed with the stack/);
+    expect(() => parseClientCredentials(deployed, 'arn:secret')).toThrow(/still holds the placeholder/);
   });
 
   test('rotated every 4 hours by its own PipelineFunction in the egress tier, not immediately on deploy', () => {

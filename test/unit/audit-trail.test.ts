@@ -122,7 +122,7 @@ describe('AuditTrail creating a trail (dev)', () => {
       Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceArn': TRAIL_ARN } },
     });
     // CloudTrail writes with the audit key, which is this bucket's key: the deny on other keys stays in force.
-    expect(bySid.DenyPutWithOtherKey).toMatchObject({ Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': auditKeyArn } } });
+    expect(bySid.DenyPutWithOtherKey).toMatchObject({ Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': auditKeyArn } } });
     expect(stack.resolve(TRAIL_ARN)).toEqual(TRAIL_ARN);
   });
 

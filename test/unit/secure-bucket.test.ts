@@ -63,11 +63,24 @@ describe('SecureBucket', () => {
     expect(text).toContain('"aws:SecureTransport":"false"');
     expect(text).toContain('"s3:TlsVersion":1.2');
     const bySid = Object.fromEntries(statements.filter((s) => s.Sid).map((s) => [s.Sid, s]));
-    expect(bySid.DenyPutWithoutKms).toMatchObject({ Effect: 'Deny', Action: 's3:PutObject', Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } } });
+    // A missing header never denies (header-less writers get the default encryption under this key); a header that
+    // is present and names anything but aws:kms under this key does. test/unit/bucket-policy-writes.test.ts evaluates them.
+    expect(bySid.DenyPutWithoutKms).toMatchObject({
+      Effect: 'Deny', Action: 's3:PutObject',
+      Condition: { Null: { 's3:x-amz-server-side-encryption': 'false' }, StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+    });
     expect(bySid.DenyPutWithOtherKey).toMatchObject({
       Effect: 'Deny',
-      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': { 'Fn::GetAtt': [restrictedKeyId, 'Arn'] } } },
+      Condition: {
+        Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
+        StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': { 'Fn::GetAtt': [restrictedKeyId, 'Arn'] } },
+      },
     });
+    expect(bySid.DenyPutKmsWithoutKey).toMatchObject({
+      Effect: 'Deny',
+      Condition: { StringEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' }, Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' } },
+    });
+    expect(text).not.toContain('IfExists');
     expect(bySid.DenyPutWithCustomerKey).toMatchObject({ Effect: 'Deny', Condition: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } } });
   });
 

@@ -74,7 +74,7 @@ describe('SecurePipeline (dev blueprint)', () => {
     expect(JSON.stringify(fn.VpcConfig.SubnetIds)).toMatch(/egress/);
     expect(Object.keys(fn.Environment.Variables).sort()).toEqual([
       'API_CREDENTIAL_SECRET_ARN', 'BOOTSTRAP_BROKERS', 'DATASET_CONFIG', 'DATASET_CONFIG_SHA256', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
-      'QUARANTINE_BUCKET', 'TOKENIZATION_KEY_SECRET_ARN', 'TOPIC', 'WATERMARK_TABLE',
+      'QUARANTINE_BUCKET', 'QUARANTINE_KEY_ARN', 'TOKENIZATION_KEY_SECRET_ARN', 'TOPIC', 'WATERMARK_TABLE',
     ]);
     const weather = resources[id(pipeline.ingest.get('weather_observations')!.function.function)]!.Properties;
     expect(weather.Environment.Variables.API_CREDENTIAL_SECRET_ARN).toBeUndefined();

@@ -94,6 +94,7 @@ export class IngestStage extends Construct {
       TOPIC: this.topic,
       BOOTSTRAP_BROKERS: props.stream.bootstrapBrokersSaslIam,
       QUARANTINE_BUCKET: props.quarantine.bucket.bucketName,
+      QUARANTINE_KEY_ARN: props.quarantine.encryptionKey.keyArn,
       WATERMARK_TABLE: props.watermarks.tableName,
       POWERTOOLS_METRICS_NAMESPACE: 'SecureDataPipeline',
       ...(props.credential ? { API_CREDENTIAL_SECRET_ARN: props.credential.secret.secretArn } : {}),

@@ -49,6 +49,13 @@ export interface ApiCredentialProps {
 /** Placeholder for the client id until the operator stores the real one; rotation fails visibly until then. */
 export const UNSET_CLIENT_ID = 'SET-ME-WITH-put-secret-value';
 
+/**
+ * Marks the deployed value as a placeholder (lambda/rotate-api-credential/secret-value.ts isPlaceholderCredential):
+ * Secrets Manager runs the rotation's testSecret step when the schedule is created, and the placeholder passes it
+ * without calling the source; ingest and createSecret refuse it as a credential.
+ */
+export const PLACEHOLDER_FIELD = 'placeholder';
+
 export class ApiCredential extends Construct {
   public readonly secret: ISecret;
   public readonly rotationFunction: PipelineFunction;
@@ -87,7 +94,9 @@ export class ApiCredential extends Construct {
 
     const key = props.keys.keyFor(Classification.RESTRICTED);
     this.key = key;
-    const template: Record<string, string> = { clientId: UNSET_CLIENT_ID, tokenUrl: props.tokenUrl, probeUrl: props.probeUrl };
+    const template: Record<string, string | boolean> = {
+      clientId: UNSET_CLIENT_ID, tokenUrl: props.tokenUrl, probeUrl: props.probeUrl, [PLACEHOLDER_FIELD]: true,
+    };
     if (props.scope) template.scope = props.scope;
     const secret = new Secret(this, 'Secret', {
       description: `OAuth2 client credential and current bearer token for ${props.tokenUrl}`,
@@ -125,7 +134,9 @@ export class ApiCredential extends Construct {
       secretId: secret.secretArn,
       rotationLambdaArn: this.rotationFunction.functionArn,
       rotationRules: { scheduleExpression: scheduleExpression(every) },
-      // The first rotation needs the real client id and secret, which are stored after the deploy.
+      // The first rotation needs the real client id and secret, which are stored after the deploy. Secrets Manager
+      // still runs testSecret on the deployed value when the schedule is created; the placeholder passes it.
+      // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html (RotateImmediately)
       rotateImmediatelyOnUpdate: false,
     });
     schedule.node.addDependency(permission);

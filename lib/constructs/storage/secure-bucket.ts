@@ -113,34 +113,34 @@ export class SecureBucket extends Construct {
   }
 
   /**
-   * Default encryption covers uploads that name no encryption; these statements refuse uploads that ask for
-   * another kind (SSE-S3, DSSE, SSE-C) or another KMS key, so nothing lands under a weaker or foreign key.
+   * Which uploads the bucket refuses, and why each condition is written as it is (docs/notes/bucket-policy.md):
+   * - An upload that names no encryption gets the bucket's default encryption, SSE-KMS under this bucket's key.
+   *   AWS services that write here rely on that: Lambda's on-failure destination of an MSK event source mapping
+   *   (the store's failed batches under `aws/lambda/`) sends no encryption header. So a missing header is never
+   *   a reason to deny: no statement here uses `...IfExists` with a negated operator, which is true when the key is
+   *   absent and would refuse every header-less write (and did refuse the ingest quarantine writes).
+   * - An upload that asks for another encryption (SSE-S3, DSSE-KMS) is refused: header present and not `aws:kms`.
+   * - An upload that names another key is refused: key-id header present and not this key's ARN (S3 compares the
+   *   header text; writers send the full key ARN, which is what CloudFormation resolves `keyArn` to).
+   * - An upload that asks for `aws:kms` without naming a key is refused: S3 documents that it then uses the AWS
+   *   managed key `aws/s3`, not the bucket's default key. Writers name the key (SSEKMSKeyId) or send no header.
+   * - SSE-C is refused: S3 would hold data under a key nobody here controls.
    */
   private denyWrongEncryption(): void {
     const objects = this.bucket.arnForObjects('*');
-    this.bucket.addToResourcePolicy(new PolicyStatement({
-      sid: 'DenyPutWithoutKms',
+    const sse = 's3:x-amz-server-side-encryption';
+    const keyId = 's3:x-amz-server-side-encryption-aws-kms-key-id';
+    const deny = (sid: string, conditions: Record<string, Record<string, unknown>>) => this.bucket.addToResourcePolicy(new PolicyStatement({
+      sid,
       effect: Effect.DENY,
       principals: [new AnyPrincipal()],
       actions: ['s3:PutObject'],
       resources: [objects],
-      conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      conditions,
     }));
-    this.bucket.addToResourcePolicy(new PolicyStatement({
-      sid: 'DenyPutWithOtherKey',
-      effect: Effect.DENY,
-      principals: [new AnyPrincipal()],
-      actions: ['s3:PutObject'],
-      resources: [objects],
-      conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': this.encryptionKey.keyArn } },
-    }));
-    this.bucket.addToResourcePolicy(new PolicyStatement({
-      sid: 'DenyPutWithCustomerKey',
-      effect: Effect.DENY,
-      principals: [new AnyPrincipal()],
-      actions: ['s3:PutObject'],
-      resources: [objects],
-      conditions: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } },
-    }));
+    deny('DenyPutWithoutKms', { Null: { [sse]: 'false' }, StringNotEquals: { [sse]: 'aws:kms' } });
+    deny('DenyPutWithOtherKey', { Null: { [keyId]: 'false' }, StringNotEquals: { [keyId]: this.encryptionKey.keyArn } });
+    deny('DenyPutKmsWithoutKey', { StringEquals: { [sse]: 'aws:kms' }, Null: { [keyId]: 'true' } });
+    deny('DenyPutWithCustomerKey', { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } });
   }
 }

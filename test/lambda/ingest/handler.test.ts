@@ -177,7 +177,7 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
     expect(result).toMatchObject({ fetched: 6, produced: 2, quarantined: 4 });
     expect(producers[0].keys).toEqual(['v-1', 'v-6']);
     const [put] = s3.puts();
-    expect(put).toMatchObject({ Bucket: 'quarantine-bucket', ServerSideEncryption: 'aws:kms', ContentEncoding: 'gzip' });
+    expect(put).toMatchObject({ Bucket: 'quarantine-bucket', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: INGEST_ENV.QUARANTINE_KEY_ARN, ContentEncoding: 'gzip' });
     expect(put.Key).toMatch(/^dataset=patient_visits\/dt=\d{4}-\d\d-\d\d\/run-7-1\.jsonl\.gz$/);
     const lines = s3.lines(String(put.Key));
     expect(lines.map((l) => [l.index, l.form, l.reasons])).toEqual([
@@ -320,6 +320,22 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
     await expect(handler({ env }, rawDataset('weather_observations'))(event('weather_observations'), context('req-1'))).rejects.toThrow(/requires authentication \(HTTP 401\): add source\.auth/);
   });
 
+  test('refuses the deployed credential placeholder with a clear error: nothing fetched, produced or written', async () => {
+    secrets.restore();
+    secrets = createFakeSecrets({
+      [API_SECRET_ARN]: { clientId: 'SET-ME-WITH-put-secret-value', clientSecret: 'GeneratedStandIn', tokenUrl: 'https://auth.example.com/oauth2/token', placeholder: true },
+      [TOKENIZATION_SECRET_ARN]: tokenizationSecret(),
+    });
+    const error = await handler()(event(), context('req-1')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe('CredentialError');
+    expect((error as Error).message).toMatch(/still holds the placeholder deployed with the stack.*nothing was fetched.*put-secret-value/);
+    expect(api.requests).toHaveLength(0);
+    expect(producers.flatMap((p) => p.sent)).toHaveLength(0);
+    expect(s3.puts()).toHaveLength(0);
+    expect(output.text()).toContain('still holds the placeholder');
+  });
+
   test('refuses a deployed config that breaks the config rules, before reading anything', async () => {
     const bad = rawDataset() as { fields: Array<Record<string, unknown>> };
     bad.fields[2].handling = 'keep'; // patient_id is Restricted
@@ -335,5 +351,14 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
     expect(error.message).toMatch(/QUARANTINE_BUCKET: is not set/);
     expect(error.message).toMatch(/TOPIC: "bad topic!" is not a valid Kafka topic name/);
     expect(error.message).toMatch(/BOOTSTRAP_BROKERS: "b-1.example:9092" uses port 9092/);
+  });
+
+  test('needs the quarantine bucket\'s key ARN (not an alias) before reading anything: every quarantine write names it', async () => {
+    const missing = (await handler({ env: { ...ENV, QUARANTINE_KEY_ARN: '' } })(event(), context('req-1')).catch((e: unknown) => e)) as Error;
+    expect(missing.message).toMatch(/QUARANTINE_KEY_ARN: is not set/);
+    const alias = (await handler({ env: { ...ENV, QUARANTINE_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:alias/quarantine' } })(event(), context('req-2'))
+      .catch((e: unknown) => e)) as Error;
+    expect(alias.message).toMatch(/QUARANTINE_KEY_ARN: is not a KMS key ARN \(an alias is not accepted/);
+    expect(api.requests).toHaveLength(0);
   });
 });

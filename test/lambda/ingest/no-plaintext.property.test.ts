@@ -13,7 +13,7 @@ import { createS3QuarantineWriter } from '../../../lambda/ingest/quarantine';
 import type { Watermark, WatermarkStore } from '../../../lambda/ingest/watermark';
 import { EnvelopeEncryptor, parseTokenizationKeys } from '../../../lambda/shared/field-handling';
 import { createFakeKms, FAKE_KEY_ARN, FakeKms } from '../shared/field-handling/fake-kms';
-import { captureOutput, createFakeS3, exampleDataset, FakeProducer, tokenizationSecret } from './support/fakes';
+import { captureOutput, createFakeS3, exampleDataset, FakeProducer, tokenizationSecret, QUARANTINE_KEY_ARN } from './support/fakes';
 
 const DATASETS = ['weather_observations', 'customer_orders', 'patient_visits'].map(exampleDataset);
 const tokenizationKey = parseTokenizationKeys(tokenizationSecret()).current;
@@ -112,7 +112,7 @@ describe.each(DATASETS.map((d) => [d.name, d] as const))('no protected plaintext
             source: { fetchPage: async () => ({ records }) },
             producer,
             topic: `${dataset.name}.clean`,
-            quarantine: createS3QuarantineWriter(s3.client, 'q'),
+            quarantine: createS3QuarantineWriter(s3.client, 'q', QUARANTINE_KEY_ARN),
             watermark: memoryWatermark(),
             protection: { tokenizationKey, encryptor },
             logger: new Logger({ serviceName: 'ingest-property', logLevel: 'DEBUG' }),

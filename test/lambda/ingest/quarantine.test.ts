@@ -1,6 +1,6 @@
 /** Quarantine objects: key layout, gzip NDJSON body, SSE-KMS (faked S3). */
 import { createS3QuarantineWriter, quarantineKey } from '../../../lambda/ingest/quarantine';
-import { createFakeS3, FakeS3 } from './support/fakes';
+import { createFakeS3, FakeS3, QUARANTINE_KEY_ARN } from './support/fakes';
 
 let s3: FakeS3;
 beforeEach(() => {
@@ -18,7 +18,7 @@ describe('quarantine writer (faked S3)', () => {
   });
 
   test('writes gzip NDJSON with SSE-KMS, one line per record with its reasons', async () => {
-    const writer = createS3QuarantineWriter(s3.client, 'q-bucket');
+    const writer = createS3QuarantineWriter(s3.client, 'q-bucket', QUARANTINE_KEY_ARN);
     const key = await writer.write({
       dataset: 'd', runId: 'r1', page: 2, quarantinedAt: at,
       entries: [
@@ -30,7 +30,8 @@ describe('quarantine writer (faked S3)', () => {
     expect(s3.puts()[0]).toMatchObject({
       Bucket: 'q-bucket', Key: key, ServerSideEncryption: 'aws:kms', ContentType: 'application/x-ndjson', ContentEncoding: 'gzip',
     });
-    expect(s3.puts()[0].SSEKMSKeyId).toBeUndefined(); // the bucket's own key, which its policy requires
+    // The key is named: S3 would encrypt an `aws:kms` upload without one under aws/s3, and the bucket policy refuses it.
+    expect(s3.puts()[0]).toMatchObject({ SSEKMSKeyId: QUARANTINE_KEY_ARN, BucketKeyEnabled: true });
     expect(s3.lines(key)).toEqual([
       { dataset: 'd', runId: 'r1', page: 2, index: 0, quarantinedAt: at.toISOString(), reasons: ['field "x" is required but missing'], form: 'handled', record: { id: 'a', secret: 'v1:00' } },
       { dataset: 'd', runId: 'r1', page: 2, index: 5, quarantinedAt: at.toISOString(), reasons: ['the record is not a JSON object (got string)'], form: 'redacted', record: { id: 'b', secret: '[REDACTED]' } },

@@ -23,6 +23,8 @@ import { selfSignedCertificate } from '../../helpers/tls';
 
 const CURATED = 'curated-internal';
 const QUARANTINE = 'pipeline-quarantine';
+const CURATED_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/0d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6';
+const QUARANTINE_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 const DATABASE = 'pipeline';
 const config = loadDatasetsConfig(`${__dirname}/../../../examples/datasets.json`);
 
@@ -38,6 +40,7 @@ const env = (): Record<string, string> => ({
   DB_PORT: String(pg.port),
   DB_NAME: DATABASE,
   QUARANTINE_BUCKET: QUARANTINE,
+  QUARANTINE_KEY_ARN,
   AWS_REGION: 'eu-west-1',
 });
 
@@ -61,7 +64,7 @@ async function putCurated(dataset: string, values: readonly unknown[], file = `0
   sequence += 100;
   const key = `dataset=${dataset}/dt=2024-05-01/${file}`;
   const encoded = encodeNdjson(values);
-  await putNdjsonObject(s3.client(), { bucket: CURATED, key, encoded, metadata: { 'record-count': String(encoded.lines), sha256: encoded.sha256 } });
+  await putNdjsonObject(s3.client(), { bucket: CURATED, key, encoded, kmsKeyArn: CURATED_KEY_ARN, metadata: { 'record-count': String(encoded.lines), sha256: encoded.sha256 } });
   return key;
 }
 
@@ -212,7 +215,7 @@ describe('quarantine', () => {
     const text = `${JSON.stringify(order('j-1'))}\n{"order_id": "j-SECRET", broken\n${JSON.stringify(order('j-2'))}\n`;
     const key = 'dataset=customer_orders/dt=2024-05-01/0-900-902.jsonl.gz';
     await putNdjsonObject(s3.client(), {
-      bucket: CURATED, key, encoded: { body: gzipSync(text), lines: 3, sha256: sha256Hex(text), uncompressedBytes: text.length },
+      bucket: CURATED, key, kmsKeyArn: CURATED_KEY_ARN, encoded: { body: gzipSync(text), lines: 3, sha256: sha256Hex(text), uncompressedBytes: text.length },
       metadata: { 'record-count': '3', sha256: sha256Hex(text) },
     });
     await handler()(sqsEvent([sqsRecord(objectCreatedBody(CURATED, key))]));
@@ -270,7 +273,7 @@ describe('failures', () => {
     const good = await putCurated('customer_orders', [order('f-1')]);
     const tampered = await putCurated('customer_orders', [order('f-2')]);
     await putNdjsonObject(s3.client(), {
-      bucket: CURATED, key: tampered, encoded: encodeNdjson([order('f-2'), order('f-3')]),
+      bucket: CURATED, key: tampered, kmsKeyArn: CURATED_KEY_ARN, encoded: encodeNdjson([order('f-2'), order('f-3')]),
       metadata: { 'record-count': '1', sha256: encodeNdjson([order('f-2')]).sha256 },
     });
     const noTable = await putCurated('unknown_set', [{ id: 'u-1', _dataset: 'unknown_set' }]);

@@ -91,8 +91,8 @@ describe('messages', () => {
 
 describe('settings', () => {
   test('defaults: port 5432, loader pipeline_loader, schema pipeline', () => {
-    expect(parseLoadSettings({ DB_HOST: 'db.abc.eu-west-1.rds.amazonaws.com', DB_NAME: 'pipeline', QUARANTINE_BUCKET: 'quarantine-1', AWS_REGION: 'eu-west-1' })).toEqual({
-      host: 'db.abc.eu-west-1.rds.amazonaws.com', port: 5432, database: 'pipeline', user: 'pipeline_loader', schema: 'pipeline', quarantineBucket: 'quarantine-1', region: 'eu-west-1',
+    expect(parseLoadSettings({ DB_HOST: 'db.abc.eu-west-1.rds.amazonaws.com', DB_NAME: 'pipeline', QUARANTINE_BUCKET: 'quarantine-1', QUARANTINE_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', AWS_REGION: 'eu-west-1' })).toEqual({
+      host: 'db.abc.eu-west-1.rds.amazonaws.com', port: 5432, database: 'pipeline', user: 'pipeline_loader', schema: 'pipeline', quarantineBucket: 'quarantine-1', quarantineKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', region: 'eu-west-1',
     });
   });
 

@@ -485,3 +485,77 @@ describe('logging', () => {
     for (const value of secretValues()) expect(output).not.toContain(value);
   });
 });
+
+/**
+ * What ApiCredential deploys (GenerateSecretString: its template plus a generated clientSecret) before the operator
+ * stores the client; test/unit/api-credential.test.ts checks the construct produces a value of this shape.
+ */
+function placeholder(): Record<string, unknown> {
+  return {
+    clientId: 'SET-ME-WITH-put-secret-value', tokenUrl: provider.url('/oauth2/token'), probeUrl: provider.url('/probe'),
+    placeholder: true, clientSecret: 'GeneratedStandIn0123456789',
+  };
+}
+
+async function putPending(token: string, value: Record<string, unknown>): Promise<void> {
+  await new SecretsManagerClient({ region: 'eu-west-1' }).send(new PutSecretValueCommand({
+    SecretId: secret.arn, ClientRequestToken: token, SecretString: JSON.stringify(value), VersionStages: ['AWSPENDING'],
+  }));
+}
+
+describe('the deployed placeholder (Secrets Manager faked, real local HTTPS provider)', () => {
+  // With RotateImmediately false, Secrets Manager tests the rotation configuration by running testSecret on an
+  // AWSPENDING version it creates and then removes (RotateSecret API reference).
+  test('testSecret passes on a pending copy of the placeholder without calling the source or the token endpoint', async () => {
+    secret = new FakeSecret('source-api/credential', placeholder());
+    secret.install(smMock);
+    await putPending('token-0601', placeholder());
+
+    await run(makeHandler(), 'testSecret', 'token-0601');
+
+    expect(provider.probeRequests).toHaveLength(0);
+    expect(provider.tokenRequests).toHaveLength(0);
+    expect(secret.versionWith('AWSCURRENT')).toBe('v-initial-0000');
+    expect(logs.join('')).toContain('AWSPENDING is the deployed placeholder');
+  });
+
+  test('testSecret passes on a pending label without a value only while AWSCURRENT is the placeholder', async () => {
+    secret = new FakeSecret('source-api/credential', placeholder());
+    secret.install(smMock);
+    secret.startRotation('token-0602');
+    await run(makeHandler(), 'testSecret', 'token-0602');
+    expect(provider.probeRequests).toHaveLength(0);
+
+    // A real credential: an AWSPENDING without a value is a broken rotation, not a configuration test.
+    secret = new FakeSecret('source-api/credential', credential());
+    secret.install(smMock);
+    secret.startRotation('token-0603');
+    await expectSafeFailure(run(makeHandler(), 'testSecret', 'token-0603'), /can't find|not find|ResourceNotFound/i);
+  });
+
+  test('a real pending credential is still tested against the source', async () => {
+    secret.startRotation('token-0604');
+    await run(makeHandler(), 'createSecret', 'token-0604');
+    await run(makeHandler(), 'testSecret', 'token-0604');
+    expect(provider.probeRequests).toEqual([`Bearer ${provider.issued[0]}`]);
+  });
+
+  test('a value marked placeholder that carries an access token is tested like any other', async () => {
+    secret.startRotation('token-0605');
+    await run(makeHandler(), 'createSecret', 'token-0605');
+    const pending = { ...secret.valueAt('AWSPENDING'), placeholder: true };
+    await putPending('token-0606', pending);
+    provider.probeBehaviour = 'status-401';
+    await expectSafeFailure(run(makeHandler(), 'testSecret', 'token-0606'), /rejected the pending access token with HTTP 401/);
+    expect(provider.probeRequests).toHaveLength(1);
+  });
+
+  test('createSecret refuses to rotate the placeholder: its generated client secret never reaches the token endpoint', async () => {
+    secret = new FakeSecret('source-api/credential', placeholder());
+    secret.install(smMock);
+    secret.startRotation('token-0607');
+    await expectSafeFailure(run(makeHandler(), 'createSecret', 'token-0607'), /still holds the placeholder deployed with the stack.*put-secret-value/);
+    expect(provider.tokenRequests).toHaveLength(0);
+    expect(secret.writes).toBe(0);
+  });
+});

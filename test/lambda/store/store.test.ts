@@ -227,7 +227,7 @@ describe('encryption and failures', () => {
 });
 
 describe('handler', () => {
-  const env = { DATASET, CURATED_BUCKET: CURATED, CURATED_KEY_ARN: KEY_ARN, QUARANTINE_BUCKET: QUARANTINE };
+  const env = { DATASET, CURATED_BUCKET: CURATED, CURATED_KEY_ARN: KEY_ARN, QUARANTINE_BUCKET: QUARANTINE, QUARANTINE_KEY_ARN };
 
   test('reads its settings from the environment, adds the Lambda context and publishes metrics per invocation', async () => {
     const handler = createHandler({ s3: s3.client(), logger, metrics, env });
@@ -243,8 +243,11 @@ describe('handler', () => {
     const handler = createHandler({ s3: s3.client(), logger, metrics, env: { CURATED_BUCKET: 'Not_A_Bucket', CURATED_KEY_ARN: 'alias/x' } });
     const error = await handler(mskEvent([message(9, 5, order('h-5'))])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as ConfigurationError).problems.map((p) => p.path)).toEqual(['DATASET', 'CURATED_BUCKET', 'CURATED_KEY_ARN', 'QUARANTINE_BUCKET']);
+    expect((error as ConfigurationError).problems.map((p) => p.path)).toEqual(['DATASET', 'CURATED_BUCKET', 'CURATED_KEY_ARN', 'QUARANTINE_BUCKET', 'QUARANTINE_KEY_ARN']);
     expect(metrics.publishes).toBe(1);
     expect(() => parseStoreSettings(env)).not.toThrow();
+    // Both keys are sent as SSEKMSKeyId, which the buckets' policies compare with the key ARN: no alias.
+    expect(() => parseStoreSettings({ ...env, QUARANTINE_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:alias/q' })).toThrow(/QUARANTINE_KEY_ARN/);
+    expect(() => parseStoreSettings({ ...env, QUARANTINE_KEY_ARN: undefined })).toThrow(/QUARANTINE_KEY_ARN: is not set/);
   });
 });

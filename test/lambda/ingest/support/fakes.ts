@@ -261,6 +261,9 @@ export function apiCredential(accessToken: string, extra: Record<string, unknown
   };
 }
 
+/** The quarantine bucket's key, as IngestStage passes it (QUARANTINE_KEY_ARN). */
+export const QUARANTINE_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
 /** The ingest function's environment without its owned config (tests add ownedConfigEnvironment of their dataset). */
 export const INGEST_ENV: Readonly<Record<string, string>> = {
   API_CREDENTIAL_SECRET_ARN: API_SECRET_ARN,
@@ -269,6 +272,7 @@ export const INGEST_ENV: Readonly<Record<string, string>> = {
   TOPIC: '{dataset}.clean',
   BOOTSTRAP_BROKERS: 'b-1.msk.example.internal:9098,b-2.msk.example.internal:9098',
   QUARANTINE_BUCKET: 'quarantine-bucket',
+  QUARANTINE_KEY_ARN,
   WATERMARK_TABLE: 'ingest-watermarks',
   AWS_REGION: 'eu-west-1',
 };
