@@ -38,7 +38,7 @@ export const NEVER_ACKNOWLEDGEABLE: readonly string[] = [
   // our own pack
   'LogGroupEncryptedWithRetention', 'NoSecretInLambdaEnvironment', 'ClassificationTag',
   'SecurityGroupInlineEgress', 'SecurityGroupNoOpenEgress', 'SecurityGroupIngressFromGroupOrPrefixList', 'VpcEndpointPolicy',
-  'StatefulResourceRetained', 'LambdaInVpc', 'LambdaFailureDestination', 'LambdaReservedConcurrency', 'LambdaEncryptedLogGroup',
+  'StatefulResourceRetained', 'RetainedResourceUniqueName', 'LambdaInVpc', 'LambdaFailureDestination', 'LambdaReservedConcurrency', 'LambdaEncryptedLogGroup',
 ];
 
 /** Reasons that say nothing, whatever their length. */
