@@ -373,13 +373,16 @@ export class SecureStream extends Construct {
     }));
   }
 
-  /** Topic and group ARNs carry the cluster UUID, which exists only once the cluster does: split it from the ARN. */
+  /**
+   * Topic and group ARNs carry the cluster name and UUID as the cluster ARN (`…:cluster/<name>/<uuid>`) has them; the
+   * UUID exists only once the cluster does, so both are split from the ARN.
+   */
   private kafkaArn(resource: 'topic' | 'group', name: string): string {
-    const clusterUuid = Fn.select(2, Fn.split('/', this.clusterArn));
+    const arnParts = Fn.split('/', this.clusterArn);
     return Stack.of(this).formatArn({
       service: 'kafka',
       resource,
-      resourceName: `${this.clusterName}/${clusterUuid}/${name}`,
+      resourceName: `${Fn.select(1, arnParts)}/${Fn.select(2, arnParts)}/${name}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
   }

@@ -21,6 +21,14 @@ function unretained(scope: Construct): void {
   const log = new CfnResource(scope, 'ReplacePolicyNotAnOption', { type: 'AWS::Logs::LogGroup' });
   log.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE;
   log.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE;
+  // Plain Retain keeps what a failed first deploy created: the retry meets the leftover.
+  new CfnBucket(scope, 'PlainRetain').applyRemovalPolicy(RemovalPolicy.RETAIN);
+  const key = new CfnResource(scope, 'PlainRetainKey', { type: 'AWS::KMS::Key' });
+  key.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+  key.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+  const snapshot = new CfnResource(scope, 'SnapshotDatabase', { type: 'AWS::RDS::DBInstance' });
+  snapshot.cfnOptions.deletionPolicy = CfnDeletionPolicy.SNAPSHOT;
+  snapshot.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
 }
 
 describe(`DataPipeline-${RULE}`, () => {
@@ -28,10 +36,10 @@ describe(`DataPipeline-${RULE}`, () => {
   beforeAll(() => {
     result = synthWithOurPack((app) => {
       const compliant = new Stack(app, 'Compliant');
-      new CfnBucket(compliant, 'Retained').applyRemovalPolicy(RemovalPolicy.RETAIN);
+      new CfnBucket(compliant, 'Retained').applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
       new CfnQueue(compliant, 'RetainedExceptOnCreate').applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
       const key = new CfnResource(compliant, 'PlainKey', { type: 'AWS::KMS::Key' });
-      key.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+      key.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE;
       key.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
       new CfnRole(compliant, 'NotStateful', { assumeRolePolicyDocument: {} }).applyRemovalPolicy(RemovalPolicy.DESTROY);
 
@@ -50,18 +58,21 @@ describe(`DataPipeline-${RULE}`, () => {
     });
   });
 
-  test('Retain, or RetainExceptOnCreate with a Retain replace policy, is compliant; other types are not judged', () => {
+  test('RetainExceptOnCreate with a Retain replace policy is compliant; other types are not judged', () => {
     expect(flaggedBy(result, RULE).filter((p) => p.startsWith('Compliant/'))).toEqual([]);
   });
 
-  test('defaults that delete, a replace policy that deletes, and RetainExceptOnCreate as replace policy are non-compliant', () => {
+  test('defaults that delete, a replace policy that deletes, RetainExceptOnCreate as replace policy, plain Retain and Snapshot are non-compliant', () => {
     expect(flaggedBy(result, RULE).filter((p) => p.startsWith('NonCompliant/'))).toEqual([
       'NonCompliant/BucketNoPolicy',
+      'NonCompliant/PlainRetain',
+      'NonCompliant/PlainRetainKey',
       'NonCompliant/PlainTopic',
       'NonCompliant/QueueL2Default/Resource',
       'NonCompliant/ReplacePolicyNotAnOption',
       'NonCompliant/RetainedButReplaceable',
       'NonCompliant/SecretL2Default/Resource',
+      'NonCompliant/SnapshotDatabase',
     ]);
   });
 
