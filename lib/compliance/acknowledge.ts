@@ -38,7 +38,8 @@ export const NEVER_ACKNOWLEDGEABLE: readonly string[] = [
   // our own pack
   'LogGroupEncryptedWithRetention', 'NoSecretInLambdaEnvironment', 'ClassificationTag',
   'SecurityGroupInlineEgress', 'SecurityGroupNoOpenEgress', 'SecurityGroupIngressFromGroupOrPrefixList', 'VpcEndpointPolicy',
-  'StatefulResourceRetained', 'LambdaInVpc', 'LambdaFailureDestination', 'LambdaBoundedConcurrency', 'LambdaEncryptedLogGroup',
+  'StatefulResourceRetained', 'RetainedResourceUniqueName', 'LambdaInVpc', 'LambdaFailureDestination', 'LambdaBoundedConcurrency',
+  'LambdaEncryptedLogGroup',
 ];
 
 /** Reasons that say nothing, whatever their length. */

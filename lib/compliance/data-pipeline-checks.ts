@@ -12,6 +12,7 @@ import { NoSecretInAnyLambdaEnvironment } from './rules/no-secret-in-any-lambda-
 import { SecurityGroupIngressFromGroupOrPrefixList } from './rules/security-group-ingress-from-group-or-prefix-list';
 import { SecurityGroupInlineEgress } from './rules/security-group-inline-egress';
 import { SecurityGroupNoOpenEgress } from './rules/security-group-no-open-egress';
+import { RetainedResourceUniqueName } from './rules/retained-resource-unique-name';
 import { StatefulResourceRetained } from './rules/stateful-resource-retained';
 import { withTemplateCache } from './rules/template-view';
 import { VpcEndpointPolicy } from './rules/vpc-endpoint-policy';
@@ -68,9 +69,18 @@ export const DATA_PIPELINE_RULES: readonly RuleSpec[] = [
   },
   {
     rule: StatefulResourceRetained,
-    info: 'The stateful resource is deleted with the stack or on replacement (DeletionPolicy/UpdateReplacePolicy not Retain).',
-    explanation: 'Use dataRemovalPolicy() (RETAIN unless -c profile=dev -c destroyData=true) or RemovalPolicy.RETAIN / '
-      + 'RETAIN_ON_UPDATE_OR_DELETE on the resource, so a deleted or replaced stack never deletes data, keys, logs or subscriptions.',
+    info: 'The stateful resource is not DeletionPolicy RetainExceptOnCreate with UpdateReplacePolicy Retain: it is deleted with the stack '
+      + 'or on replacement, or (plain Retain) it outlives a failed first deploy.',
+    explanation: 'Use dataRemovalPolicy() (RETAIN_ON_UPDATE_OR_DELETE unless -c profile=dev -c destroyData=true) or '
+      + 'RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE on the resource, so a deleted or replaced stack never deletes data, keys, logs or '
+      + 'subscriptions, and a failed first deploy leaves nothing behind that blocks the retry.',
+  },
+  {
+    rule: RetainedResourceUniqueName,
+    info: 'The resource outlives its stack (DeletionPolicy Retain or RetainExceptOnCreate) and has a fixed physical name.',
+    explanation: 'When the stack is created again, the retained resource blocks it with "already exists". Leave the name out '
+      + '(CloudFormation generates one) or build it with deploymentUniqueName() (it contains the stack id), or from a resource of '
+      + 'the same stack whose name is unique.',
   },
   {
     rule: LambdaInVpc,

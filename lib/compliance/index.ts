@@ -10,6 +10,7 @@ export { SecurityGroupNoOpenEgress } from './rules/security-group-no-open-egress
 export { SecurityGroupIngressFromGroupOrPrefixList } from './rules/security-group-ingress-from-group-or-prefix-list';
 export { VpcEndpointPolicy } from './rules/vpc-endpoint-policy';
 export { StatefulResourceRetained, STATEFUL_RESOURCE_TYPES } from './rules/stateful-resource-retained';
+export { PHYSICAL_NAME_PROPERTIES, RetainedResourceUniqueName } from './rules/retained-resource-unique-name';
 export { LambdaInVpc } from './rules/lambda-in-vpc';
 export { LambdaFailureDestination } from './rules/lambda-failure-destination';
 export { LambdaBoundedConcurrency } from './rules/lambda-bounded-concurrency';

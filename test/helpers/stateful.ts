@@ -27,8 +27,12 @@ export function statefulResources(template: { Resources: Record<string, Template
     .map(([id, r]) => ({ path: pathOf(id) ?? id, type: r.Type, deletion: r.DeletionPolicy, replace: r.UpdateReplacePolicy }));
 }
 
-/** DeletionPolicy and UpdateReplacePolicy both Retain. */
-export const isRetained = (r: StatefulResource): boolean => r.deletion === 'Retain' && r.replace === 'Retain';
+/**
+ * Kept on stack deletion and replacement, deleted only if the deploy that created it rolls back: DeletionPolicy
+ * RetainExceptOnCreate, UpdateReplacePolicy Retain (RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE). Plain Retain is not
+ * enough: it outlives a failed first deploy.
+ */
+export const isRetained = (r: StatefulResource): boolean => r.deletion === 'RetainExceptOnCreate' && r.replace === 'Retain';
 
 /** Deleted with the stack and on replacement (an absent policy means Delete). */
 export const isDeleted = (r: StatefulResource): boolean => (r.deletion ?? 'Delete') === 'Delete' && (r.replace ?? 'Delete') === 'Delete';

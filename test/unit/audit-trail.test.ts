@@ -100,7 +100,7 @@ describe('AuditTrail creating a trail (dev)', () => {
     });
     expect((bucket.Properties.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual({ Id: 'ExpireTrailFiles', ExpirationInDays: 365, Status: 'Enabled' });
     expect(bucket.Properties.ObjectLockEnabled).toBeUndefined();
-    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(audit.trailBucket!.classification).toBe(Classification.RESTRICTED);
     expect(audit.trailBucket!.encryptionKey).toBe(keys.audit);
   });
@@ -129,7 +129,7 @@ describe('AuditTrail creating a trail (dev)', () => {
   test('the log group is encrypted with the audit key, keeps the profile retention and is retained', () => {
     const logGroup = resources[id(audit.logGroup as LogGroup)]!;
     expect(logGroup.Properties).toMatchObject({ KmsKeyId: auditKeyArn, RetentionInDays: 90 });
-    expect(logGroup.DeletionPolicy).toBe('Retain');
+    expect(logGroup.DeletionPolicy).toBe('RetainExceptOnCreate');
   });
 
   test('CloudTrail delivers to the log group through a role with a customer-managed policy on that group only', () => {
@@ -241,7 +241,7 @@ describe('AuditTrail in prod', () => {
 
   test('a prod trail under -c destroyData=true without -c profile=prod keeps its bucket and log group: the profile vetoes the opt-in', () => {
     const { resources, audit, id } = build('prod', {}, { destroyData: 'true' });
-    for (const r of [resources[id(audit.trailBucket!.bucket)]!, resources[id(audit.logGroup as LogGroup)]!]) expect(r.DeletionPolicy).toBe('Retain');
+    for (const r of [resources[id(audit.trailBucket!.bucket)]!, resources[id(audit.logGroup as LogGroup)]!]) expect(r.DeletionPolicy).toBe('RetainExceptOnCreate');
   });
 
   test.each([['GOVERNANCE', 'GOVERNANCE'], ['COMPLIANCE', 'COMPLIANCE']] as const)('object lock in %s mode', (mode, expected) => {

@@ -22,7 +22,7 @@ describe('DataKeys', () => {
       const aliases = template.findResources('AWS::KMS::Alias', { Properties: { AliasName: `alias/secure-data-pipeline/TestStack/Keys/${role}` } });
       const keyId = (Object.values(aliases)[0] as { Properties: { TargetKeyId: { 'Fn::GetAtt': string[] } } }).Properties.TargetKeyId['Fn::GetAtt'][0]!;
       expect(template.toJSON().Resources[keyId].Properties).toMatchObject({ EnableKeyRotation: true, RotationPeriodInDays: days, PendingWindowInDays: 30 });
-      expect(template.toJSON().Resources[keyId]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(template.toJSON().Resources[keyId]).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
     }
   });
 
@@ -98,7 +98,7 @@ describe('DataKeys', () => {
     expect(Object.values(Template.fromStack(dev).findResources('AWS::KMS::Key')).every((k) => k.DeletionPolicy === 'Delete')).toBe(true);
     const prod = testStack({ profile: 'prod', destroyData: 'true' });
     new DataKeys(prod, 'Keys');
-    expect(Object.values(Template.fromStack(prod).findResources('AWS::KMS::Key')).every((k) => k.DeletionPolicy === 'Retain')).toBe(true);
+    expect(Object.values(Template.fromStack(prod).findResources('AWS::KMS::Key')).every((k) => k.DeletionPolicy === 'RetainExceptOnCreate')).toBe(true);
     expect(Stack.of(prod).node.tryGetContext('destroyData')).toBe('true');
   });
 
@@ -108,6 +108,9 @@ describe('DataKeys', () => {
       .toThrow(/removalPolicy: SNAPSHOT is not a deletion policy CloudFormation supports on AWS::KMS::Key/);
     expect(() => new DataKeys(testStack(), 'K', { removalPolicy: 'keep' as unknown as RemovalPolicy }))
       .toThrow(/removalPolicy: "keep" is not a RemovalPolicy/);
+    // Plain RETAIN would keep keys created by a failed first deploy: refused, pointing at RETAIN_ON_UPDATE_OR_DELETE.
+    expect(() => new DataKeys(testStack(), 'K', { removalPolicy: RemovalPolicy.RETAIN }))
+      .toThrow(/1 problem[\s\S]*removalPolicy: RETAIN keeps the resource even when the deploy that created it fails[\s\S]*RETAIN_ON_UPDATE_OR_DELETE/);
     const retained = testStack();
     new DataKeys(retained, 'Keys', { removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
     expect(Object.values(Template.fromStack(retained).findResources('AWS::KMS::Key')).every((k) => k.DeletionPolicy === 'RetainExceptOnCreate')).toBe(true);

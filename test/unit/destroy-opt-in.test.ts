@@ -106,7 +106,7 @@ describe('`-c profile=prod -c destroyData=true` (the opt-in is ignored outside d
     expect(synth.status).toBe(0);
   });
 
-  test('keeps every stateful resource', () => {
+  test('keeps every stateful resource: DeletionPolicy RetainExceptOnCreate, UpdateReplacePolicy Retain', () => {
     const stateful = statefulResources(synth.template);
     expect(stateful.length).toBeGreaterThan(40);
     expect(stateful.filter((r) => !isRetained(r)).map((r) => r.path)).toEqual([]);

@@ -189,7 +189,7 @@ describe('store stage: bounded retries, failed batches kept with their records, 
       Dimensions: expect.arrayContaining([
         { Name: 'Consumer Group', Value: 'customer_orders.store' },
         { Name: 'Topic', Value: 'customer_orders.clean' },
-        { Name: 'Cluster Name', Value: pipeline.stream.clusterName },
+        { Name: 'Cluster Name', Value: stack.resolve(pipeline.stream.clusterName) },
       ]),
       Threshold: 3600,
       ComparisonOperator: 'GreaterThanThreshold',

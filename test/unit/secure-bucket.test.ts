@@ -46,7 +46,7 @@ describe('SecureBucket', () => {
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: { DestinationBucketName: { Ref: logicalIdOf(logs.bucket as never) } },
     });
-    expect(curated.DeletionPolicy).toBe('Retain');
+    expect(curated.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(curated.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'data-classification', Value: 'Restricted' }]));
     expect(curated.Properties.LifecycleConfiguration).toEqual({ Rules: [expect.objectContaining({
       NoncurrentVersionExpiration: { NoncurrentDays: 365 },

@@ -166,7 +166,7 @@ describe('SecurePipeline (dev blueprint)', () => {
 
   test('the watermark table is KMS-encrypted with point-in-time recovery and retained', () => {
     template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       Properties: Match.objectLike({
         KeySchema: [{ AttributeName: 'dataset', KeyType: 'HASH' }],
         SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),

@@ -1,4 +1,4 @@
-import { CfnElement, Stack } from 'aws-cdk-lib';
+import { Aws, CfnElement, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Connections, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
@@ -17,7 +17,7 @@ import {
   SecureStreamProps,
   topicRetentionDays,
 } from '../../lib/constructs/streaming/secure-stream';
-import { testStack } from '../helpers/app';
+import { testApp, testStack } from '../helpers/app';
 
 /** The test's own datasets, one per classification (topics depend only on names and classifications). */
 const dataset = (name: string, classification: Classification): DatasetConfig => ({
@@ -105,7 +105,7 @@ describe('SecureStream (dev)', () => {
     expect(subnets).toMatch(/dataSubnet/);
     expect(subnets).not.toMatch(/compute/);
     expect(cluster.Properties.BrokerNodeGroupInfo.SecurityGroups).toEqual([{ 'Fn::GetAtt': [logicalId(stack, stream.securityGroup), 'GroupId'] }]);
-    expect(cluster).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(cluster).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
   });
 
   test('prod brokers: kafka.m7g.large, 500 GiB, one per data subnet', () => {
@@ -137,13 +137,15 @@ describe('SecureStream (dev)', () => {
 
   test('broker logs go to a log group encrypted with the audit key, with the Restricted retention', () => {
     const auditKeyArn = { 'Fn::GetAtt': [logicalId(stack, keys.audit), 'Arn'] };
+    // Named after the cluster, so unique per deployment like it (a retained group never blocks a new stack).
+    const brokerLogGroupName = { 'Fn::Join': ['', ['/aws/vendedlogs/msk/', stack.resolve(stream.clusterName), '/broker']] };
     template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/vendedlogs/msk/teststack-stream/broker',
+      LogGroupName: brokerLogGroupName,
       KmsKeyId: auditKeyArn,
       RetentionInDays: 731,
     });
     const logGroupId = Object.entries(template.findResources('AWS::Logs::LogGroup'))
-      .find(([, r]) => r.Properties.LogGroupName === '/aws/vendedlogs/msk/teststack-stream/broker')![0];
+      .find(([, r]) => JSON.stringify(r.Properties.LogGroupName) === JSON.stringify(brokerLogGroupName))![0];
     template.hasResourceProperties('AWS::MSK::Cluster', {
       LoggingInfo: { BrokerLogs: { CloudWatchLogs: { Enabled: true, LogGroup: { Ref: logGroupId } } } },
     });
@@ -188,7 +190,7 @@ describe('SecureStream (dev)', () => {
     expect(stream.topicNames).toHaveLength(6);
     const expectedDlqDays: Record<string, number> = { weather_observations: 30, customer_orders: 90, patient_visits: 365 };
     for (const t of topics) {
-      expect(t).toMatchObject({ DeletionPolicy: 'Retain' });
+      expect(t).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
       expect(t.Properties).toMatchObject({ ClusterArn: { 'Fn::GetAtt': [clusterId, 'Arn'] }, PartitionCount: 3, ReplicationFactor: 2 });
       const [dataset, kind] = (t.Properties.TopicName as string).split('.') as [string, string];
       const days = kind === 'clean' ? CLEAN_TOPIC_RETENTION_DAYS : expectedDlqDays[dataset]!;
@@ -227,10 +229,11 @@ describe('SecureStream (dev)', () => {
       .toEqual([[KAFKA_IAM_TLS_PORT, sgId]]);
   });
 
-  const clusterUuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [clusterId, 'Arn'] }] }] };
+  // The cluster's name and UUID, both from its ARN (arn:…:cluster/<name>/<uuid>), so the grant names the real cluster.
+  const clusterArnPart = (i: number) => ({ 'Fn::Select': [i, { 'Fn::Split': ['/', { 'Fn::GetAtt': [clusterId, 'Arn'] }] }] });
   const kafkaArn = (resource: string, name: string) => ({ 'Fn::Join': ['', [
     'arn:', { Ref: 'AWS::Partition' }, ':kafka:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' },
-    `:${resource}/teststack-stream/`, clusterUuid, `/${name}`,
+    `:${resource}/`, clusterArnPart(1), '/', clusterArnPart(2), `/${name}`,
   ]] });
 
   test('grantProduce: Connect/DescribeCluster/WriteDataIdempotently on the cluster, WriteData on the exact topic ARN', () => {
@@ -335,6 +338,54 @@ describe('SecureStream refusals', () => {
     expect(() => build(dev, { kafkaVersion: '3.9.x.kraft' })).toThrow(/KRaft mode, which kafka\.t3\.small brokers do not support/);
     expect(() => build(resolveProfile('prod'), { kafkaVersion: '3.9.x.kraft' })).not.toThrow();
     expect(() => build(dev, { clusterName: 'bad_name!' })).toThrow(/clusterName: "bad_name!" is not a valid MSK cluster name/);
+  });
+
+  describe('names unique per deployment (a retained cluster, configuration or log group never blocks a new stack)', () => {
+    const suffix = { 'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }] };
+    const uniqueName = (base: string) => ({ 'Fn::Join': ['-', [base, suffix]] });
+    const namesOf = (s: Stack) => {
+      const t = Template.fromStack(s);
+      const only = (type: string) => Object.values(t.findResources(type))[0]!.Properties;
+      return {
+        cluster: only('AWS::MSK::Cluster').ClusterName,
+        configuration: only('AWS::MSK::Configuration').Name,
+        logGroups: Object.values(t.findResources('AWS::Logs::LogGroup')).map((r) => r.Properties.LogGroupName).filter((n) => n !== undefined),
+      };
+    };
+
+    test('the default cluster name is <stack>-<id> with the first 8 hex of the stack id; the configuration and broker log group follow it', () => {
+      const { stack, stream } = build();
+      const names = namesOf(stack);
+      expect(names.cluster).toEqual(uniqueName('teststack-stream'));
+      expect(stack.resolve(stream.clusterName)).toEqual(uniqueName('teststack-stream'));
+      expect(names.configuration).toEqual({ 'Fn::Join': ['', [uniqueName('teststack-stream'), '-config']] });
+      expect(names.logGroups).toEqual([{ 'Fn::Join': ['', ['/aws/vendedlogs/msk/', uniqueName('teststack-stream'), '/broker']] }]);
+    });
+
+    test('a given clusterName is the base of the name, never used as is, whether data is kept or destroyed', () => {
+      for (const context of [{}, { profile: 'dev', destroyData: 'true' }]) {
+        const { stack } = build(resolveProfile('dev'), { clusterName: 'Team-Stream' }, context);
+        expect(namesOf(stack).cluster).toEqual(uniqueName('team-stream'));
+      }
+    });
+
+    test('a base that leaves no room for the suffix, or a token, is refused naming clusterName', () => {
+      expect(() => build(resolveProfile('dev'), { clusterName: `a${'b'.repeat(54)}` })).not.toThrow();
+      expect(() => build(resolveProfile('dev'), { clusterName: `a${'b'.repeat(55)}` }))
+        .toThrow(/clusterName: "ab+" is not a valid MSK cluster name base[\s\S]*at most 55 characters/);
+      expect(() => build(resolveProfile('dev'), { clusterName: Aws.STACK_NAME }))
+        .toThrow(/clusterName: .* is not a valid MSK cluster name base[\s\S]*use a literal/);
+    });
+
+    test('a long stack name is cut so the whole cluster name fits 64 characters', () => {
+      const stack = new Stack(testApp(), `S${'x'.repeat(80)}`);
+      const keys = new DataKeys(stack, 'Keys');
+      const network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, s3PrefixListId: 'pl-6da54004' });
+      new SecureStream(stack, 'Stream', { network, keys, profile: resolveProfile('dev'), datasets: DATASETS });
+      const [base] = (namesOf(stack).cluster as { 'Fn::Join': [string, [string, unknown]] })['Fn::Join'][1];
+      expect(base).toMatch(/^s-?x+$/);
+      expect(base.length + 1 + 8).toBeLessThanOrEqual(64);
+    });
   });
 
   test('data subnets must be 2 or 3', () => {

@@ -81,7 +81,7 @@ describe('ThreatDetection, creating the detector (dev)', () => {
         { Name: 'EBS_MALWARE_PROTECTION', Status: 'ENABLED' },
       ],
     });
-    expect(detector.DeletionPolicy).toBe('Retain');
+    expect(detector.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(stack.resolve(detection.detectorId)).toEqual({ Ref: detectorId });
     expect(detection.detector).toBeDefined();
   });

@@ -21,21 +21,19 @@ export const STATEFUL_RESOURCE_TYPES: readonly string[] = [
   'AWS::SNS::Topic',
 ];
 
-/** `RetainExceptOnCreate` keeps the resource like `Retain` except when the deploy that created it fails. */
-const RETAINING_DELETION_POLICIES: readonly (CfnDeletionPolicy | undefined)[] = [CfnDeletionPolicy.RETAIN, CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE];
-
 /**
- * Stateful resources survive stack deletion and replacement: `DeletionPolicy` Retain or RetainExceptOnCreate,
- * `UpdateReplacePolicy` Retain (RetainExceptOnCreate is a deletion policy only; CloudFormation's replace policy
- * knows Delete, Retain and Snapshot, and CDK's RETAIN_ON_UPDATE_OR_DELETE writes Retain there). Read from the L1's
- * options, whatever construct made it. Not applicable when the app opted in twice to destroying data.
+ * Stateful resources survive stack deletion and replacement, and never outlive a failed create: `DeletionPolicy`
+ * RetainExceptOnCreate, `UpdateReplacePolicy` Retain (what CDK's RETAIN_ON_UPDATE_OR_DELETE writes; RetainExceptOnCreate
+ * is a deletion policy only, CloudFormation's replace policy knows Delete, Retain and Snapshot). Plain Retain is
+ * non-compliant: it keeps what a failed first deploy created, and a leftover with a fixed name blocks the retry.
+ * Read from the L1's options, whatever construct made it. Not applicable when the app opted in twice to destroying data.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatereplacepolicy.html
  */
 export function StatefulResourceRetained(node: CfnResource): NagRuleCompliance {
   if (!STATEFUL_RESOURCE_TYPES.includes(node.cfnResourceType) || destroyDataAllowed(node)) return NagRuleCompliance.NOT_APPLICABLE;
   const { deletionPolicy, updateReplacePolicy } = node.cfnOptions;
-  return RETAINING_DELETION_POLICIES.includes(deletionPolicy) && updateReplacePolicy === CfnDeletionPolicy.RETAIN
+  return deletionPolicy === CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE && updateReplacePolicy === CfnDeletionPolicy.RETAIN
     ? NagRuleCompliance.COMPLIANT
     : NagRuleCompliance.NON_COMPLIANT;
 }

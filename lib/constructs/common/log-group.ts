@@ -11,7 +11,7 @@ export interface EncryptedLogGroupProps {
   /** Retention in days; must be a value CloudWatch Logs accepts. */
   readonly retentionDays: number;
   readonly logGroupName?: string;
-  /** RETAIN, or DESTROY under the app-level double opt-in (see removal.ts); DESTROY without it is refused. @default by the opt-in */
+  /** RETAIN_ON_UPDATE_OR_DELETE, or DESTROY under the app-level double opt-in (see removal.ts); DESTROY without it and plain RETAIN are refused. @default by the opt-in */
   readonly removalPolicy?: RemovalPolicy;
 }
 

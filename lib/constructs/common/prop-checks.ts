@@ -24,13 +24,13 @@ export function checkRemovalPolicy(problems: ProblemCollector, path: string, val
   if (value === undefined) return;
   const policies = Object.values(RemovalPolicy) as unknown[];
   if (!policies.includes(value)) {
-    problems.add(path, `${describeValue(value)} is not a RemovalPolicy`, 'use RemovalPolicy.RETAIN (the default) or leave it out');
+    problems.add(path, `${describeValue(value)} is not a RemovalPolicy`, 'use RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (the default) or leave it out');
     return;
   }
   const unsupported = resourceTypes.filter((t) => !SNAPSHOT_TYPES.has(t));
   if (value === RemovalPolicy.SNAPSHOT && unsupported.length > 0) {
     problems.add(path, `SNAPSHOT is not a deletion policy CloudFormation supports on ${unsupported.join(', ')}`,
-      'use RemovalPolicy.RETAIN (the default); only databases, volumes and caches can be snapshotted on deletion');
+      'use RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (the default); only databases, volumes and caches can be snapshotted on deletion');
   }
 }
 

@@ -1,7 +1,7 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { Profile } from '../../config';
-import { ConfigurationError } from '../../errors';
+import { ConfigurationError, describeValue } from '../../errors';
 
 /** Context keys of the double opt-in that lets stateful resources be destroyed with the stack. */
 export const PROFILE_CONTEXT = 'profile';
@@ -45,8 +45,17 @@ function keepsData(stack: Stack): boolean {
 }
 
 /**
- * Removal policy of a data store: RETAIN unless the app opted in twice, and then DESTROY.
- * A DESTROY asked for in props without that opt-in is refused, naming the prop.
+ * Removal policy of a data store: RETAIN_ON_UPDATE_OR_DELETE (DeletionPolicy RetainExceptOnCreate,
+ * UpdateReplacePolicy Retain) unless the app opted in twice, and then DESTROY.
+ *
+ * RetainExceptOnCreate keeps the resource when the stack is deleted or the resource replaced or removed by an update,
+ * but deletes it when the very stack operation that created it rolls back: a failed first deploy (or a failed update
+ * that added it) leaves nothing behind, so a retry never meets an "already exists" from its own debris.
+ *
+ * Refused, naming the prop: DESTROY without the opt-in (it would delete stored data with the stack); plain RETAIN (a
+ * failed first deploy would leave the resource behind, and one with a fixed name would block the retry;
+ * RETAIN_ON_UPDATE_OR_DELETE keeps data in every other case); anything else (SNAPSHOT, values that are not a
+ * RemovalPolicy). A requested DESTROY under the opt-in, or RETAIN_ON_UPDATE_OR_DELETE, is honoured.
  */
 export function dataRemovalPolicy(scope: IConstruct, requested: RemovalPolicy | undefined, prop: string): RemovalPolicy {
   const allowed = destroyDataAllowed(scope);
@@ -54,9 +63,20 @@ export function dataRemovalPolicy(scope: IConstruct, requested: RemovalPolicy | 
     throw new ConfigurationError(scope.node.path, [{
       path: prop,
       problem: 'DESTROY would delete stored data with the stack',
-      fix: 'remove the prop (RETAIN is the default) or deploy with both -c profile=dev and -c destroyData=true',
+      fix: 'remove the prop (RETAIN_ON_UPDATE_OR_DELETE is the default) or deploy with both -c profile=dev and -c destroyData=true',
     }]);
   }
-  if (requested !== undefined && requested !== RemovalPolicy.DESTROY) return requested;
-  return allowed ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+  if (requested !== undefined && requested !== RemovalPolicy.DESTROY && requested !== RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE) {
+    throw new ConfigurationError(scope.node.path, [{
+      path: prop,
+      problem: requested === RemovalPolicy.RETAIN
+        ? 'RETAIN keeps the resource even when the deploy that created it fails, and the leftover can block the retry'
+        : `${describeValue(requested)} is not a removal policy for stored data (kept with the stack, or destroyed under the opt-in)`,
+      fix: 'remove the prop or use RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (the default: kept on stack deletion and replacement, '
+        + 'deleted only when the deploy that created it rolls back)',
+    }]);
+  }
+  // An explicit request to keep is honoured under the opt-in too (a team may keep its keys while tearing down).
+  if (requested === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE) return requested;
+  return allowed ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
 }

@@ -27,8 +27,10 @@ export interface DataKeysProps {
    */
   readonly existingKeys?: Partial<Record<DataKeyRole, IKey>>;
   /**
-   * RETAIN (or RETAIN_ON_UPDATE_OR_DELETE); DESTROY only with the app's double opt-in (-c profile=dev
-   * -c destroyData=true). SNAPSHOT is refused: CloudFormation cannot snapshot a KMS key. @default RETAIN
+   * RETAIN_ON_UPDATE_OR_DELETE; DESTROY only with the app's double opt-in (-c profile=dev -c destroyData=true).
+   * SNAPSHOT is refused (CloudFormation cannot snapshot a KMS key), and so is plain RETAIN: a key kept from a failed
+   * first deploy is an orphan that costs money and must be scheduled for deletion by hand.
+   * @default RETAIN_ON_UPDATE_OR_DELETE (DESTROY under the opt-in)
    */
   readonly removalPolicy?: RemovalPolicy;
   /** Days a deleted key waits before it is gone. @default 30 */
@@ -70,9 +72,12 @@ export class DataKeys extends Construct {
         }
       }
     }
+    const problemsBefore = problems.count;
     checkRemovalPolicy(problems, 'removalPolicy', props.removalPolicy, ['AWS::KMS::Key']);
-    // DESTROY without the app's double opt-in is reported with the other problems.
-    const removalPolicy = problems.collect(() => dataRemovalPolicy(this, props.removalPolicy, 'removalPolicy'));
+    // DESTROY without the app's double opt-in, or plain RETAIN, is reported with the other problems (once per prop).
+    const removalPolicy = problems.count === problemsBefore
+      ? problems.collect(() => dataRemovalPolicy(this, props.removalPolicy, 'removalPolicy'))
+      : undefined;
     problems.throwIfAny();
 
     const make = (role: DataKeyRole, rotationDays: number, classification: Classification, description: string): IKey => {

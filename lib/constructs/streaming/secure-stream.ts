@@ -8,6 +8,7 @@ import { Classification, policyFor } from '../../classification';
 import { DatasetsConfig, Profile, validateDatasetsConfig, validateProfile } from '../../config';
 import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { customResourceServiceTimeout } from '../common/custom-resource';
+import { DEPLOYMENT_SUFFIX_LENGTH, deploymentUniqueName } from '../common/deployment-name';
 import { encryptedLogGroup } from '../common/log-group';
 import { checkInstance } from '../common/prop-checks';
 import { dataRemovalPolicy } from '../common/removal';
@@ -28,6 +29,13 @@ export const DEFAULT_KAFKA_VERSION = '3.8.x';
 
 /** Oldest version accepted: AWS::MSK::Topic (the MSK topic API) needs Kafka 3.6.0 or later. */
 const MIN_KAFKA_VERSION: readonly [number, number] = [3, 6];
+
+/** MSK cluster names: letters, digits and hyphens, starting with a letter, at most 64 characters. */
+const MAX_CLUSTER_NAME_LENGTH = 64;
+
+/** Room for the given or default base once `-<suffix>` is appended. */
+export const MAX_CLUSTER_NAME_BASE_LENGTH = MAX_CLUSTER_NAME_LENGTH - DEPLOYMENT_SUFFIX_LENGTH - 1;
+const CLUSTER_NAME_BASE = new RegExp(`^[a-zA-Z][a-zA-Z0-9-]{0,${MAX_CLUSTER_NAME_BASE_LENGTH - 1}}$`);
 
 /** MSK's per-cluster broker quota for ZooKeeper-mode clusters (KRaft allows more; we stay within the lower one). */
 const MAX_BROKERS = 30;
@@ -105,7 +113,12 @@ export interface SecureStreamProps {
   readonly profile: Profile;
   /** Every dataset gets `<dataset>.clean` and `<dataset>.dlq`. */
   readonly datasets: DatasetsConfig;
-  /** Letters, digits and hyphens, starting with a letter, at most 64. @default `<stack name>-<id>`, lower-cased */
+  /**
+   * Base of the cluster name: letters, digits and hyphens, starting with a letter, at most
+   * {@link MAX_CLUSTER_NAME_BASE_LENGTH}. The cluster is named `<base>-<8 hex of the stack id>` (lower-cased), so a
+   * cluster retained from an earlier stack never blocks this one with "already exists".
+   * @default `<stack name>-<id>`, lower-cased and cut to fit
+   */
   readonly clusterName?: string;
   /** An MSK Kafka version, 3.6.0 or later (the topic API needs it). @default {@link DEFAULT_KAFKA_VERSION} */
   readonly kafkaVersion?: string;
@@ -127,6 +140,7 @@ export class SecureStream extends Construct {
   public readonly configuration: CfnConfiguration;
   /** Admits TCP 9098 from security groups given a grant, nothing else. */
   public readonly securityGroup: SecurityGroup;
+  /** `<base>-<8 hex of the stack id>`: a token, resolved at deploy time (see deploymentUniqueName). */
   public readonly clusterName: string;
   public readonly kafkaVersion: string;
   /** Brokers: data subnets × `profile.brokersPerAz`. */
@@ -155,11 +169,17 @@ export class SecureStream extends Construct {
 
     this.kafkaVersion = props.kafkaVersion ?? DEFAULT_KAFKA_VERSION;
     checkKafkaVersion(this.kafkaVersion, profileReadable ? profile.brokerInstanceType : undefined, problems);
-    this.clusterName = props.clusterName ?? defaultClusterName(this, id);
-    if (typeof this.clusterName !== 'string' || !/^[a-zA-Z][a-zA-Z0-9-]{0,63}$/.test(this.clusterName)) {
-      problems.add('clusterName', `${describeValue(this.clusterName)} is not a valid MSK cluster name`,
-        'use letters, digits and hyphens, starting with a letter, at most 64 characters');
+    // The cluster is retained: a fixed name would make a stack created again (after a deleted stack or a failed first
+    // create) fail on the name. A given name is the base of the unique one, never used as is, so switching the
+    // destroy opt-in or redeploying never renames (and so never replaces) the cluster.
+    const nameBase: unknown = props.clusterName ?? defaultClusterNameBase(this, id);
+    const baseValid = typeof nameBase === 'string' && !Token.isUnresolved(nameBase) && CLUSTER_NAME_BASE.test(nameBase);
+    if (!baseValid) {
+      problems.add('clusterName', `${describeValue(nameBase)} is not a valid MSK cluster name base`,
+        `use a literal of letters, digits and hyphens, starting with a letter, at most ${MAX_CLUSTER_NAME_BASE_LENGTH} characters `
+        + `(a hyphen and ${DEPLOYMENT_SUFFIX_LENGTH} characters of the stack id are appended)`);
     }
+    this.clusterName = baseValid ? deploymentUniqueName(nameBase, MAX_CLUSTER_NAME_LENGTH) : '';
     if (!networkUsable || !profileReadable) problems.throwIfAny();
 
     const subnetIds = network.vpc.selectSubnets(network.dataSubnets).subnetIds;
@@ -198,6 +218,7 @@ export class SecureStream extends Construct {
     this.securityGroup.applyRemovalPolicy(removalPolicy);
 
     this.configuration = new CfnConfiguration(this, 'Configuration', {
+      // Retained with the cluster: unique per deployment through the cluster name.
       name: `${this.clusterName}-config`,
       description: 'No topic auto-creation, no unclean leader election, replication suited to the broker count',
       kafkaVersionsList: [this.kafkaVersion],
@@ -209,6 +230,7 @@ export class SecureStream extends Construct {
     const brokerLogs = encryptedLogGroup(this, 'BrokerLogs', {
       key: keys.audit,
       retentionDays: policyFor(restricted).logRetentionDays,
+      // /aws/vendedlogs/ keeps vended-log delivery clear of the 5120-character Logs resource-policy limit; unique through the cluster name.
       logGroupName: `/aws/vendedlogs/msk/${this.clusterName}/broker`,
       removalPolicy,
     });
@@ -351,13 +373,16 @@ export class SecureStream extends Construct {
     }));
   }
 
-  /** Topic and group ARNs carry the cluster UUID, which exists only once the cluster does: split it from the ARN. */
+  /**
+   * Topic and group ARNs carry the cluster name and UUID as the cluster ARN (`…:cluster/<name>/<uuid>`) has them; the
+   * UUID exists only once the cluster does, so both are split from the ARN.
+   */
   private kafkaArn(resource: 'topic' | 'group', name: string): string {
-    const clusterUuid = Fn.select(2, Fn.split('/', this.clusterArn));
+    const arnParts = Fn.split('/', this.clusterArn);
     return Stack.of(this).formatArn({
       service: 'kafka',
       resource,
-      resourceName: `${this.clusterName}/${clusterUuid}/${name}`,
+      resourceName: `${Fn.select(1, arnParts)}/${Fn.select(2, arnParts)}/${name}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
   }
@@ -476,8 +501,11 @@ export function encodeTopicConfigs(configs: Readonly<Record<string, string>>): s
   return Buffer.from(JSON.stringify(configs), 'utf8').toString('base64');
 }
 
-function defaultClusterName(scope: Construct, id: string): string {
+/** `<stack name>-<id>` cleaned into a valid base (the stack name is the readable part; the suffix makes it unique). */
+function defaultClusterNameBase(scope: Construct, id: string): string {
   const stackName = Stack.of(scope).stackName;
   const base = Token.isUnresolved(stackName) ? id : `${stackName}-${id}`;
-  return base.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^[^a-z]+/, '').slice(0, 64).replace(/-+$/, '');
+  const clean = base.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^[^a-z]+/, '')
+    .slice(0, MAX_CLUSTER_NAME_BASE_LENGTH).replace(/-+$/, '');
+  return clean || 'stream';
 }

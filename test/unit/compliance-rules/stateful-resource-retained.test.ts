@@ -9,18 +9,26 @@ import { flaggedBy, PackResult, ruleErrors, synthWithOurPack } from './pack';
 
 const RULE = 'StatefulResourceRetained';
 
+/** A plain L1 of `type` with the given deletion and replace policies, as another library might declare it. */
+function plain(scope: Construct, id: string, type: string, deletion: CfnDeletionPolicy, replace: CfnDeletionPolicy): CfnResource {
+  const resource = new CfnResource(scope, id, { type });
+  resource.cfnOptions.deletionPolicy = deletion;
+  resource.cfnOptions.updateReplacePolicy = replace;
+  return resource;
+}
+
 /** Stateful resources left to their defaults or half-retained. */
 function unretained(scope: Construct): void {
   new Queue(scope, 'QueueL2Default'); // the L2 default is DESTROY
   new Secret(scope, 'SecretL2Default');
   new CfnBucket(scope, 'BucketNoPolicy'); // CloudFormation's default is Delete
   new CfnBucket(scope, 'RetainedButReplaceable').applyRemovalPolicy(RemovalPolicy.RETAIN, { applyToUpdateReplacePolicy: false });
-  const topic = new CfnResource(scope, 'PlainTopic', { type: 'AWS::SNS::Topic' });
-  topic.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
-  topic.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.DELETE;
-  const log = new CfnResource(scope, 'ReplacePolicyNotAnOption', { type: 'AWS::Logs::LogGroup' });
-  log.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE;
-  log.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE;
+  plain(scope, 'PlainTopic', 'AWS::SNS::Topic', CfnDeletionPolicy.RETAIN, CfnDeletionPolicy.DELETE);
+  plain(scope, 'ReplacePolicyNotAnOption', 'AWS::Logs::LogGroup', CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE, CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE);
+  // Plain Retain keeps what a failed first deploy created: the retry meets the leftover.
+  new CfnBucket(scope, 'PlainRetain').applyRemovalPolicy(RemovalPolicy.RETAIN);
+  plain(scope, 'PlainRetainKey', 'AWS::KMS::Key', CfnDeletionPolicy.RETAIN, CfnDeletionPolicy.RETAIN);
+  plain(scope, 'SnapshotDatabase', 'AWS::RDS::DBInstance', CfnDeletionPolicy.SNAPSHOT, CfnDeletionPolicy.RETAIN);
 }
 
 describe(`DataPipeline-${RULE}`, () => {
@@ -28,11 +36,9 @@ describe(`DataPipeline-${RULE}`, () => {
   beforeAll(() => {
     result = synthWithOurPack((app) => {
       const compliant = new Stack(app, 'Compliant');
-      new CfnBucket(compliant, 'Retained').applyRemovalPolicy(RemovalPolicy.RETAIN);
+      new CfnBucket(compliant, 'Retained').applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
       new CfnQueue(compliant, 'RetainedExceptOnCreate').applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
-      const key = new CfnResource(compliant, 'PlainKey', { type: 'AWS::KMS::Key' });
-      key.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
-      key.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+      plain(compliant, 'PlainKey', 'AWS::KMS::Key', CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE, CfnDeletionPolicy.RETAIN);
       new CfnRole(compliant, 'NotStateful', { assumeRolePolicyDocument: {} }).applyRemovalPolicy(RemovalPolicy.DESTROY);
 
       unretained(new Stack(app, 'NonCompliant'));
@@ -50,18 +56,21 @@ describe(`DataPipeline-${RULE}`, () => {
     });
   });
 
-  test('Retain, or RetainExceptOnCreate with a Retain replace policy, is compliant; other types are not judged', () => {
+  test('RetainExceptOnCreate with a Retain replace policy is compliant; other types are not judged', () => {
     expect(flaggedBy(result, RULE).filter((p) => p.startsWith('Compliant/'))).toEqual([]);
   });
 
-  test('defaults that delete, a replace policy that deletes, and RetainExceptOnCreate as replace policy are non-compliant', () => {
+  test('defaults that delete, a replace policy that deletes, RetainExceptOnCreate as replace policy, plain Retain and Snapshot are non-compliant', () => {
     expect(flaggedBy(result, RULE).filter((p) => p.startsWith('NonCompliant/'))).toEqual([
       'NonCompliant/BucketNoPolicy',
+      'NonCompliant/PlainRetain',
+      'NonCompliant/PlainRetainKey',
       'NonCompliant/PlainTopic',
       'NonCompliant/QueueL2Default/Resource',
       'NonCompliant/ReplacePolicyNotAnOption',
       'NonCompliant/RetainedButReplaceable',
       'NonCompliant/SecretL2Default/Resource',
+      'NonCompliant/SnapshotDatabase',
     ]);
   });
 
