@@ -53,7 +53,7 @@ describe('SecureDatabase', () => {
     const subnetIds = JSON.stringify(subnetGroup.Properties.SubnetIds);
     expect(subnetIds).toMatch(/dataSubnet/);
     expect(subnetIds).not.toMatch(/compute/);
-    expect(Object.values(template.findResources('AWS::RDS::DBInstance'))[0]).toMatchObject({ DeletionPolicy: 'Retain' });
+    expect(Object.values(template.findResources('AWS::RDS::DBInstance'))[0]).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate' });
   });
 
   test('parameter group forces TLS 1.2+ and logs connections (a PostgreSQL 18 list value) and statements', () => {
@@ -260,7 +260,7 @@ describe('SecureDatabase backups and removal', () => {
     const resources = Template.fromStack(b.stack).toJSON().Resources as Record<string, Resource>;
     const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
     const vault = ofType('AWS::Backup::BackupVault')[0]!;
-    const stateful = ['AWS::RDS::DBInstance', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::Backup::BackupVault']
+    const stateful = ['AWS::RDS::DBInstance', 'AWS::RDS::DBSubnetGroup', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::Backup::BackupVault']
       .flatMap((t) => ofType(t)).filter((r) => r.Type !== 'AWS::Logs::LogGroup' || String(JSON.stringify(r.Properties.LogGroupName)).includes('/aws/rds/'));
     const deletionProtectionAcks = listAcknowledgements(b.stack).filter((a) => /RDS10|DeletionProtection/.test(a.id));
     return { ...b, resources, ofType, vault, stateful, deletionProtectionAcks };
@@ -292,9 +292,10 @@ describe('SecureDatabase backups and removal', () => {
     expect(s.vault.Properties.AccessPolicy).toEqual({ Version: '2012-10-17', Statement: [denyRecoveryPointDeletion] });
   });
 
-  test.each([['dev', dev], ['prod', prod]] as const)('%s: instance (and with it the secret RDS manages), RDS log groups and vault are retained, deletion protection on, nothing acknowledged', (_, s) => {
-    expect(s.stateful).toHaveLength(4);
-    expect(s.stateful.filter((r) => r.DeletionPolicy !== 'Retain' || r.UpdateReplacePolicy !== 'Retain').map((r) => r.Type)).toEqual([]);
+  test.each([['dev', dev], ['prod', prod]] as const)('%s: instance (and with it the secret RDS manages), its subnet group, RDS log groups and vault are retained except on a failed create, deletion protection on, nothing acknowledged', (_, s) => {
+    // The subnet group too: the retained instance still uses it, so deleting it with the stack would fail.
+    expect(s.stateful).toHaveLength(5);
+    expect(s.stateful.filter((r) => r.DeletionPolicy !== 'RetainExceptOnCreate' || r.UpdateReplacePolicy !== 'Retain').map((r) => r.Type)).toEqual([]);
     expect(s.ofType('AWS::RDS::DBInstance')[0]!.Properties.DeletionProtection).toBe(true);
     expect(s.deletionProtectionAcks).toEqual([]);
   });
@@ -309,8 +310,8 @@ describe('SecureDatabase backups and removal', () => {
       expect(destroy.vault.Properties).not.toHaveProperty('AccessPolicy');
     });
 
-    test('instance, RDS log groups and vault are deleted with the stack (RDS deletes the secret it manages with the instance)', () => {
-      expect(destroy.stateful).toHaveLength(4);
+    test('instance, subnet group, RDS log groups and vault are deleted with the stack (RDS deletes the secret it manages with the instance)', () => {
+      expect(destroy.stateful).toHaveLength(5);
       expect(destroy.stateful.filter((r) => (r.DeletionPolicy ?? 'Delete') !== 'Delete').map((r) => r.Type)).toEqual([]);
     });
 
@@ -328,7 +329,7 @@ describe('SecureDatabase backups and removal', () => {
 
   test('a prod database under -c destroyData=true without -c profile=prod keeps everything: the profile vetoes the opt-in', () => {
     const s = synth('prod', {}, { destroyData: 'true' });
-    expect(s.stateful.filter((r) => r.DeletionPolicy !== 'Retain').map((r) => r.Type)).toEqual([]);
+    expect(s.stateful.filter((r) => r.DeletionPolicy !== 'RetainExceptOnCreate').map((r) => r.Type)).toEqual([]);
     expect(s.ofType('AWS::RDS::DBInstance')[0]!.Properties.DeletionProtection).toBe(true);
     expect(s.vault.Properties.LockConfiguration).toHaveProperty('ChangeableForDays', 3);
   });

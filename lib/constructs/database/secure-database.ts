@@ -1,5 +1,5 @@
 /** RDS PostgreSQL for the curated tables: encrypted, TLS-only, IAM auth, isolated, RDS-managed rotating master secret. */
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { IConnectable, InstanceType, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { BackupPlan, BackupPlanRule, BackupVault, CfnBackupSelection } from 'aws-cdk-lib/aws-backup';
 import { Schedule } from 'aws-cdk-lib/aws-events';
@@ -272,6 +272,11 @@ export class SecureDatabase extends Construct {
       removalPolicy,
     });
     for (const group of logGroups) this.instance.node.addDependency(group);
+    // CDK gives the instance's subnet group DeletionPolicy Delete unless the instance's policy is a plain RETAIN: on stack
+    // deletion CloudFormation would try to delete a subnet group the retained instance still uses, and fail. It shares
+    // the instance's policy (it has no name of its own, so keeping it never blocks a new stack).
+    const subnetGroup = this.instance.node.tryFindChild('SubnetGroup')?.node.defaultChild;
+    if (subnetGroup instanceof CfnResource) subnetGroup.applyRemovalPolicy(removalPolicy);
     // The managed secret lives and dies with the instance (RDS deletes it with the instance), so it is retained with it.
     this.secret = this.instance.secret!;
     tagClassification(this.instance, Classification.RESTRICTED);
