@@ -13,7 +13,7 @@ import { integerValue, isJsonObject, JsonObject, Referrer, referencedResource, r
  *   rotation of a secret of this stack (the permission for secretsmanager.amazonaws.com names that secret and a
  *   rotation schedule names the function), custom resources of this stack (ServiceToken).
  * Anything else that invokes it fails the rule: a mapping without a maximum (or of a stream), a permission for any
- * other principal or source, an SNS subscription, a function URL. Invokers are found through the function and its
+ * other principal or source, an SNS subscription, a function URL, another function's destination. Invokers are found through the function and its
  * versions and aliases, by reference or by the function's literal name. A function nothing invokes and nothing
  * bounds fails too: only identity policies could invoke it, without limit.
  */
@@ -26,19 +26,32 @@ export function LambdaBoundedConcurrency(node: CfnResource): NagRuleCompliance {
     : NagRuleCompliance.NON_COMPLIANT;
 }
 
-/** Types whose reference to a function (or its version or alias) means they invoke it or let something invoke it. */
-const INVOKER_TYPES: ReadonlySet<string> = new Set([
-  'AWS::Lambda::EventSourceMapping', 'AWS::Lambda::Permission', 'AWS::Lambda::Url', 'AWS::SNS::Subscription',
-  'AWS::Events::Rule', 'AWS::Scheduler::Schedule', 'AWS::SecretsManager::RotationSchedule', 'AWS::CloudFormation::CustomResource',
-]);
+/**
+ * The property through which a resource of each type invokes the function it names (or lets something invoke it).
+ * A reference anywhere else (a custom resource passing the ARN as a property, a function's own EventInvokeConfig)
+ * is not an invocation. Custom::* types invoke through ServiceToken like AWS::CloudFormation::CustomResource.
+ */
+const INVOKING_PROPERTY: Readonly<Record<string, string>> = {
+  'AWS::Lambda::EventSourceMapping': 'FunctionName',
+  'AWS::Lambda::Permission': 'FunctionName',
+  'AWS::Lambda::Url': 'TargetFunctionArn',
+  'AWS::SNS::Subscription': 'Endpoint',
+  'AWS::Events::Rule': 'Targets',
+  'AWS::Scheduler::Schedule': 'Target',
+  'AWS::SecretsManager::RotationSchedule': 'RotationLambdaARN',
+  'AWS::CloudFormation::CustomResource': 'ServiceToken',
+  // Another function's destination: invoked once per result of that function.
+  'AWS::Lambda::EventInvokeConfig': 'DestinationConfig',
+};
 
 /** Types that name a function in FunctionName (or TargetFunctionArn), which may also be its literal name. */
 const BY_NAME: readonly [string, string][] = [
   ['AWS::Lambda::EventSourceMapping', 'FunctionName'], ['AWS::Lambda::Permission', 'FunctionName'], ['AWS::Lambda::Url', 'TargetFunctionArn'],
 ];
 
-function isInvokerType(type: string): boolean {
-  return INVOKER_TYPES.has(type) || type.startsWith('Custom::');
+function invokes({ resource, property }: Referrer): boolean {
+  const type = resource.cfnResourceType;
+  return property === (type.startsWith('Custom::') ? 'ServiceToken' : INVOKING_PROPERTY[type]);
 }
 
 /** What invokes the function or may: referrers of the function and of its versions and aliases, and literal-name ones. */
@@ -53,7 +66,7 @@ function invokersOf(fn: CfnResource): Referrer[] {
     .map((resource) => ({ resource, property })));
   const seen = new Set<CfnResource>();
   return [...direct, ...qualified, ...byName].filter((r) => {
-    if (!isInvokerType(r.resource.cfnResourceType) || seen.has(r.resource)) return false;
+    if (!invokes(r) || seen.has(r.resource)) return false;
     seen.add(r.resource);
     return true;
   });
@@ -65,10 +78,10 @@ function namesLiterally(value: unknown, name: string): boolean {
   return value === name || new RegExp(`:function:${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:[^:]+)?$`).test(value);
 }
 
-function isBoundedInvoker(fn: CfnResource, { resource, property }: Referrer): boolean {
+function isBoundedInvoker(fn: CfnResource, { resource }: Referrer): boolean {
   const properties = templateProperties(resource);
   const type = resource.cfnResourceType;
-  if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') return property === 'ServiceToken';
+  if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') return true;
   switch (type) {
     case 'AWS::Lambda::EventSourceMapping':
       return mappingIsBounded(resource, properties);
@@ -79,9 +92,10 @@ function isBoundedInvoker(fn: CfnResource, { resource, property }: Referrer): bo
     case 'AWS::Scheduler::Schedule':
       return isSchedule(properties.ScheduleExpression);
     case 'AWS::SecretsManager::RotationSchedule':
-      return property === 'RotationLambdaARN';
+      return true;
     default:
-      // A function URL or an SNS subscription: any caller of the URL, any publisher to the topic.
+      // A function URL, an SNS subscription, another function's destination: any caller of the URL, any publisher
+      // to the topic, every result of the other function.
       return false;
   }
 }

@@ -85,6 +85,11 @@ describe(`DataPipeline-${RULE}`, () => {
         functionName: both.ref, eventSourceArn: new Queue(compliant, 'BothQueue').queueArn, scalingConfig: { maximumConcurrency: 2 },
       });
 
+      // A custom resource that only passes the ARN along does not invoke it: the function stays bounded by its own.
+      const passed = unreserved(compliant, 'PassedAsProperty');
+      customResource(compliant, 'PassedLookup', passed);
+      new CfnResource(compliant, 'Configures', { type: 'Custom::Configure', properties: { ServiceToken: provider.getAtt('Arn'), Target: passed.getAtt('Arn') } });
+
       const nonCompliant = new Stack(app, 'NonCompliant');
       // What every pipeline function would be without its bound: neither reserved nor bounded where it is invoked.
       hardenedFunction(nonCompliant, 'Unreserved', { reservedConcurrentExecutions: undefined });
@@ -136,6 +141,13 @@ describe(`DataPipeline-${RULE}`, () => {
       const named = unreserved(nonCompliant, 'ByLiteralName', { FunctionName: 'named-fn' });
       customResource(nonCompliant, 'NamedLookup', named);
       permission(nonCompliant, 'NamedMayInvoke', 'arn:aws:lambda:eu-west-1:111111111111:function:named-fn', 'events.amazonaws.com', 'arn:aws:events:eu-west-1:111111111111:rule/any');
+      // Another function's destination runs once per result of that function.
+      const destination = unreserved(nonCompliant, 'DestinationOfAnother');
+      customResource(nonCompliant, 'DestinationLookup', destination);
+      new CfnResource(nonCompliant, 'SourceInvokeConfig', {
+        type: 'AWS::Lambda::EventInvokeConfig',
+        properties: { FunctionName: unreserved(nonCompliant, 'Source').ref, Qualifier: '$LATEST', DestinationConfig: { OnSuccess: { Destination: destination.getAtt('Arn') } } },
+      });
       hardenedFunction(nonCompliant, 'GrantedToService', { reservedConcurrentExecutions: undefined })
         .grantInvoke(new ServicePrincipal('apigateway.amazonaws.com'));
     });
@@ -151,6 +163,7 @@ describe(`DataPipeline-${RULE}`, () => {
       'NonCompliant/AnyPrincipal',
       'NonCompliant/BucketNotification',
       'NonCompliant/ByLiteralName',
+      'NonCompliant/DestinationOfAnother',
       'NonCompliant/EventPattern/Resource',
       'NonCompliant/FromParameter',
       'NonCompliant/FunctionUrl/Resource',
@@ -160,6 +173,8 @@ describe(`DataPipeline-${RULE}`, () => {
       'NonCompliant/PlainUnreserved',
       'NonCompliant/RotationOfAnother',
       'NonCompliant/SnsSubscription/Resource',
+      // Nothing invokes the source function itself (its EventInvokeConfig only configures it).
+      'NonCompliant/Source',
       'NonCompliant/SqsPollersOnly',
       'NonCompliant/SqsUnbounded/Resource',
       'NonCompliant/Unreserved/Resource',
