@@ -42,6 +42,17 @@ export const NEVER_ACKNOWLEDGEABLE: readonly string[] = [
   'LambdaEncryptedLogGroup',
 ];
 
+/**
+ * The same check in the published scanners that read raw templates (Checkov, cfn_nag), keyed by the rule part of a
+ * cdk-nag id. An acknowledgement of such a rule is also written into the resource's template `Metadata` in the form
+ * each scanner reads (`checkov.skip`, `cfn_nag.rules_to_suppress`), with the same reason, on the same one resource:
+ * a reviewer running those tools sees the decision and its reason instead of an unexplained finding.
+ */
+export const TEMPLATE_SCANNER_EQUIVALENTS: Readonly<Record<string, { readonly checkov: readonly string[]; readonly cfnNag: readonly string[] }>> = {
+  // "Lambda functions should have reserved concurrency" in all three tools.
+  LambdaConcurrency: { checkov: ['CKV_AWS_115'], cfnNag: ['W92'] },
+};
+
 /** Reasons that say nothing, whatever their length. */
 const BOILERPLATE = [/^(n\/?a|todo|tbd|fixme|none|not (needed|required|applicable)|false positive|suppress(ed)?|ignore(d)?|ok|fine|accepted|known issue)\.?$/i];
 
@@ -106,9 +117,23 @@ export function acknowledge(construct: IConstruct, ruleId: string, reason: strin
     throw new Error(`acknowledge: ${id} is already acknowledged on ${resource.node.path}`);
   }
   resource.node.addMetadata(ACKNOWLEDGEMENT_METADATA, { id, reason: why });
+  const equivalent = TEMPLATE_SCANNER_EQUIVALENTS[rule];
+  if (equivalent) recordForTemplateScanners(resource, equivalent, why);
   if (!isAuditMode(resource)) {
     Validations.of(resource).acknowledge({ id, reason: why });
   }
+}
+
+/** Adds the scanners' own suppression entries to the resource's `Metadata`, once per scanner rule id. */
+function recordForTemplateScanners(resource: CfnResource, ids: { readonly checkov: readonly string[]; readonly cfnNag: readonly string[] }, reason: string): void {
+  const checkov = (resource.getMetadata('checkov') ?? {}) as { skip?: { id: string; comment: string }[] };
+  const skip = [...(checkov.skip ?? [])];
+  for (const id of ids.checkov) if (!skip.some((e) => e.id === id)) skip.push({ id, comment: reason });
+  resource.addMetadata('checkov', { ...checkov, skip });
+  const cfnNag = (resource.getMetadata('cfn_nag') ?? {}) as { rules_to_suppress?: { id: string; reason: string }[] };
+  const suppress = [...(cfnNag.rules_to_suppress ?? [])];
+  for (const id of ids.cfnNag) if (!suppress.some((e) => e.id === id)) suppress.push({ id, reason });
+  resource.addMetadata('cfn_nag', { ...cfnNag, rules_to_suppress: suppress });
 }
 
 /** Every acknowledgement made through `acknowledge()` under `root`, sorted by path then id. */

@@ -51,6 +51,17 @@ describe.each(['dev', 'prod'])('concurrency of the %s blueprint', (profile) => {
     for (const a of acknowledged) expect(a.reason).toMatch(/^(Bounded by the (SQS|MSK) event source mapping|Invoked only by (its EventBridge schedule|CloudFormation|Secrets Manager))/);
   });
 
+  test('the raw template carries the same decision for Checkov (CKV_AWS_115) and cfn_nag (W92), with the reason, on each function', () => {
+    const reasons = new Set(audit.acknowledgements.filter((a) => a.id === PACK_RULES[0]).map((a) => a.reason));
+    for (const [id, fn] of functionsOf(resources)) {
+      const metadata = (fn as { Metadata?: Record<string, unknown> }).Metadata ?? {};
+      const reason = (metadata.checkov as { skip?: { comment?: string }[] } | undefined)?.skip?.[0]?.comment;
+      expect({ id, acknowledged: reasons.has(String(reason)) }).toEqual({ id, acknowledged: true });
+      expect(metadata.checkov).toEqual({ skip: [{ id: 'CKV_AWS_115', comment: reason }] });
+      expect(metadata.cfn_nag).toEqual({ rules_to_suppress: [{ id: 'W92', reason }] });
+    }
+  });
+
   test('the bounds the reasons name are in the template: SQS maximum concurrency, MSK pollers', () => {
     const mappings = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping').map((r) => r.Properties);
     const sqs = mappings.filter((m) => m.ScalingConfig !== undefined);
