@@ -40,6 +40,22 @@ export function zoneIdPrefix(region: string): string | undefined {
   return `${parts[0]}${middle.join('')}${parts[parts.length - 1]}`;
 }
 
+/** The region a zone ID prefix belongs to (use1 → us-east-1, apse2 → ap-southeast-2), or undefined if unknown. */
+export function regionOfZoneIdPrefix(prefix: string): string | undefined {
+  const parts = /^([a-z]{2})([a-z]+?)([0-9]+)$/.exec(prefix);
+  if (!parts) return undefined;
+  const byAbbreviation = Object.entries(DIRECTIONS).sort(([, a], [, b]) => b.length - a.length);
+  const words: string[] = [];
+  for (let rest = parts[2]; rest.length > 0;) {
+    const match = byAbbreviation.find(([, abbreviation]) => rest.startsWith(abbreviation));
+    if (!match) return undefined;
+    words.push(match[0]);
+    rest = rest.slice(match[1].length);
+  }
+  const region = [parts[1], ...words, parts[3]].join('-');
+  return zoneIdPrefix(region) === prefix ? region : undefined;
+}
+
 /** Zone IDs from context: a comma-separated string (`-c availabilityZoneIds=a,b`) or a list (cdk.json). */
 export function parseZoneIdsContext(value: unknown): string[] | undefined {
   if (value === undefined || value === null || value === '') return undefined;

@@ -256,6 +256,6 @@ export function formatReport(result: PreflightResult, options: Pick<PreflightOpt
   const warned = result.checks.filter((c) => c.status === 'warn').length;
   lines.push('', `${failed} failed, ${warned} warning(s), ${result.checks.length - failed - warned} passed.`);
   const context = Object.entries(result.context).map(([k, v]) => `-c ${k}=${v}`).join(' ');
-  if (context) lines.push('', 'Pass these to cdk synth / cdk deploy:', `  npx cdk deploy -c profile=${options.profile.name} -c region=${options.region} ${context}`);
+  if (context) lines.push('', 'Pass these to cdk synth / cdk deploy:', `  AWS_REGION=${options.region} npx cdk deploy -c profile=${options.profile.name} ${context}`);
   return `${lines.join('\n')}\n`;
 }

@@ -212,7 +212,7 @@ describe('CLI', () => {
   test('exit 0 and the context line to deploy with for the us-east-1 account', async () => {
     const { code, out } = await run(['-c', 'profile=prod', '--region', 'us-east-1', '--template', TEMPLATE], fixture('us-east-1-az3-first'));
     expect(code).toBe(0);
-    expect(out).toContain('npx cdk deploy -c profile=prod -c region=us-east-1 -c availabilityZoneIds=use1-az1,use1-az2,use1-az4');
+    expect(out).toContain('AWS_REGION=us-east-1 npx cdk deploy -c profile=prod -c availabilityZoneIds=use1-az1,use1-az2,use1-az4');
   });
 
   test('exit 2 on a bad argument or a missing template', async () => {

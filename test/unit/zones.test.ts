@@ -7,7 +7,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import fc from 'fast-check';
-import { chooseZoneIds, loadDatasetsConfig, parseZoneIdsContext, resolveProfile, zoneIdPrefix, zoneIdProblems } from '../../lib/config';
+import { chooseZoneIds, loadDatasetsConfig, parseZoneIdsContext, regionOfZoneIdPrefix, resolveProfile, zoneIdPrefix, zoneIdProblems } from '../../lib/config';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork, SecureNetworkProps } from '../../lib/constructs/network/secure-network';
 import { ConfigurationError } from '../../lib/errors';
@@ -36,6 +36,11 @@ function refusal(build: () => unknown): ConfigurationError {
 
 function subnets(stack: Stack): Json[] {
   return Object.values(Template.fromStack(stack).findResources('AWS::EC2::Subnet')).map((r: Json) => r.Properties);
+}
+
+function regionRules(stack: Stack): Json {
+  const rules = Template.fromStack(stack).toJSON().Rules ?? {};
+  return Object.fromEntries(Object.entries(rules).filter(([id]) => id.includes('ZoneIdsRegion')));
 }
 
 function zoneRules(stack: Stack): Json {
@@ -157,6 +162,16 @@ describe('zone IDs: deploy-time guard of env-agnostic templates', () => {
 
   test('a stack whose region is known gets no Rule (the synth checks instead)', () => {
     expect(zoneRules(network({ azCount: 2 }, { region: 'eu-west-1' }))).toEqual({});
+    expect(regionRules(network({ azCount: 2, availabilityZoneIds: ['euw1-az1', 'euw1-az2'] }, { region: 'eu-west-1' }))).toEqual({});
+  });
+
+  test('with IDs, the env-agnostic template deploys only to their region', () => {
+    const rules = Object.values(regionRules(network({ azCount: 2, availabilityZoneIds: ['apse2-az1', 'apse2-az3'] }))) as Json[];
+    expect(rules).toHaveLength(1);
+    expect(rules[0].Assertions).toEqual([{
+      Assert: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'ap-southeast-2'] },
+      AssertDescription: expect.stringContaining('deploy this template to ap-southeast-2'),
+    }]);
   });
 });
 
@@ -165,6 +180,10 @@ describe('zone IDs: pure helpers', () => {
     expect(['us-east-1', 'eu-west-1', 'ap-southeast-2', 'ap-northeast-1', 'ca-central-1', 'us-gov-west-1', 'sa-east-1'].map(zoneIdPrefix))
       .toEqual(['use1', 'euw1', 'apse2', 'apne1', 'cac1', 'usgw1', 'sae1']);
     expect(zoneIdPrefix('not-a-region')).toBeUndefined();
+    for (const region of ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'ap-northeast-1', 'ca-central-1', 'us-gov-west-1', 'ap-south-1', 'eu-north-1', 'me-south-1']) {
+      expect(regionOfZoneIdPrefix(zoneIdPrefix(region)!)).toBe(region);
+    }
+    expect(regionOfZoneIdPrefix('xyzq1')).toBeUndefined();
   });
 
   test('context parsing: comma-separated, trimmed; absent is undefined', () => {

@@ -28,7 +28,7 @@ import { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge } from '../../compliance/acknowledge';
-import { MSK_UNSUPPORTED_ZONE_IDS, Profile, regionZoneProblems, validateProfile, ZONE_IDS_CONTEXT, zoneIdProblems } from '../../config';
+import { MSK_UNSUPPORTED_ZONE_IDS, Profile, regionOfZoneIdPrefix, regionZoneProblems, validateProfile, ZONE_IDS_CONTEXT, zoneIdProblems } from '../../config';
 import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { encryptedLogGroup } from '../common/log-group';
@@ -291,7 +291,10 @@ export class SecureNetwork extends Construct {
       createInternetGateway: props.egress === true,
     });
     this.vpc = vpc;
-    if (zoneIds) placeByZoneId(vpc, zoneIds, anchors);
+    if (zoneIds) {
+      placeByZoneId(vpc, zoneIds, anchors);
+      guardZoneIdRegion(this, zoneIds);
+    }
     else guardZonesAtDeploy(this);
     this.dataSubnets = { subnetGroupName: DATA_SUBNETS };
     this.computeSubnets = { subnetGroupName: COMPUTE_SUBNETS };
@@ -502,6 +505,22 @@ function placeByZoneId(vpc: Vpc, zoneIds: readonly string[], anchors: CfnSubnet[
     cfn.addPropertyOverride('AvailabilityZoneId', zoneIds[index]);
     anchors[index] ??= cfn;
   }
+}
+
+/**
+ * An env-agnostic template with zone IDs deploys only to their region: a template rule says so before any resource
+ * is created (EC2 would otherwise refuse the first subnet, after the VPC exists).
+ */
+function guardZoneIdRegion(scope: Construct, zoneIds: readonly string[]): void {
+  if (!Token.isUnresolved(Stack.of(scope).region)) return;
+  const region = regionOfZoneIdPrefix(zoneIds[0].replace(/-az[0-9]+$/, ''));
+  if (region === undefined) return;
+  new CfnRule(scope, 'ZoneIdsRegion', {
+    assertions: [{
+      assert: Fn.conditionEquals(Fn.ref('AWS::Region'), region),
+      assertDescription: `The subnets are placed in zones ${zoneIds.join(', ')} of ${region}: deploy this template to ${region}, or synthesize again with -c ${ZONE_IDS_CONTEXT}=... of the target region (npm run preflight prints them).`,
+    }],
+  });
 }
 
 /**
