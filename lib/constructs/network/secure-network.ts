@@ -80,9 +80,10 @@ export interface SecureNetworkProps {
    * Zone IDs (e.g. `use1-az1`) to place the subnets in, one per zone (`azCount` of them), all of the stack's region.
    * Zone names map to physical zones differently in each account; IDs do not, so this is how to keep the data tier
    * out of zones MSK cannot use (use1-az3). Refused: malformed or repeated IDs, IDs of another region, zones MSK does
-   * not support. Without it, an env-agnostic stack gets a template rule that fails the deploy in such a region, and
-   * a stack whose region is known at synth is refused there. Choose before the first deploy: switching a deployed
-   * VPC between names and IDs replaces its subnets. @default zones picked by name (Fn::GetAZs)
+   * not support. An env-agnostic template with IDs gets a rule that refuses other regions than theirs. Without IDs,
+   * an env-agnostic stack gets a template rule that fails the deploy in a region where MSK excludes a zone, and a
+   * stack whose region is known at synth is refused there. Choose before the first deploy: switching a deployed VPC
+   * between names and IDs replaces its subnets. @default zones picked by name (Fn::GetAZs)
    */
   readonly availabilityZoneIds?: readonly string[];
   /**
