@@ -4,3 +4,4 @@ export * from './credentials';
 export * from './schedule';
 export * from './instance-types';
 export * from './pipeline-config';
+export * from './zones';

@@ -1,6 +1,6 @@
 import { Fn, Stack, StackProps, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DatasetsConfig, Profile } from '../config';
+import { DatasetsConfig, parseZoneIdsContext, Profile, ZONE_IDS_CONTEXT } from '../config';
 import { SecurePipeline } from '../constructs/pipeline/secure-pipeline';
 
 export interface SecurePipelineStackProps extends StackProps {
@@ -10,26 +10,32 @@ export interface SecurePipelineStackProps extends StackProps {
 
 /**
  * The blueprint stack: one SecurePipeline for a profile and a datasets config. Context: `alarmEmail`,
- * `guardDutyDetectorId` (adopt GuardDuty).
+ * `guardDutyDetectorId` (adopt GuardDuty), `availabilityZoneIds` (place subnets by zone ID, comma-separated).
  */
 export class SecurePipelineStack extends Stack {
   public readonly pipeline: SecurePipeline;
   private readonly azCount: number;
+  private readonly zoneIds?: string[];
 
   constructor(scope: Construct, id: string, props: SecurePipelineStackProps) {
     super(scope, id, props);
     this.azCount = props.profile.azCount;
+    this.zoneIds = parseZoneIdsContext(this.node.tryGetContext(ZONE_IDS_CONTEXT));
     this.pipeline = new SecurePipeline(this, 'Pipeline', {
       profile: props.profile,
       datasets: props.datasets,
+      ...(this.zoneIds ? { availabilityZoneIds: this.zoneIds } : {}),
       ...optionalContext(this, 'alarmEmail', 'alarmEmail'),
       ...optionalContext(this, 'guardDutyDetectorId', 'existingDetectorId'),
     });
   }
 
-  /** The profile's zones, also when the stack is env-agnostic (CDK would otherwise offer two). */
+  /**
+   * The profile's zones, also when the stack is env-agnostic (CDK would otherwise offer two). With zone IDs the
+   * network places subnets by ID and needs no names, so none are looked up (no credentials needed at synth).
+   */
   public override get availabilityZones(): string[] {
-    return Token.isUnresolved(this.region) ? agnosticAvailabilityZones(this.azCount) : super.availabilityZones;
+    return Token.isUnresolved(this.region) || this.zoneIds ? agnosticAvailabilityZones(this.azCount) : super.availabilityZones;
   }
 }
 

@@ -11,8 +11,11 @@ import { DataKeys } from '../../lib/constructs/keys/data-keys';
 import { SecureNetwork, SecureNetworkProps } from '../../lib/constructs/network/secure-network';
 import { constructProperties, notBoolean, notIntegerIn, PropSpec } from './support/props';
 
-/** keys and profile go together (the synthesis passes both); the existing-VPC props have tests of their own. */
-type Props = Record<Exclude<keyof SecureNetworkProps, 'existingVpc' | 'dataSubnets' | 'computeSubnets' | 'egressSubnets' | 'existingEndpointSecurityGroup' | 'keys' | 'profile'>, unknown>;
+/**
+ * keys and profile go together (the synthesis passes both); the existing-VPC props have tests of their own, and so do
+ * availabilityZoneIds, which depend on azCount (test/unit/zones.test.ts).
+ */
+type Props = Record<Exclude<keyof SecureNetworkProps, 'availabilityZoneIds' | 'existingVpc' | 'dataSubnets' | 'computeSubnets' | 'egressSubnets' | 'existingEndpointSecurityGroup' | 'keys' | 'profile'>, unknown>;
 
 function specs(keys: DataKeys): { [K in keyof Props]: PropSpec } {
   return {

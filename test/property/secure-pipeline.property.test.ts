@@ -14,7 +14,8 @@ import { testStack } from '../helpers/app';
 import { attempt, constructProperties, exampleDatasets, expectOutcome, FEW, PropSpec, validDatasets, validProfile } from './support/props';
 
 /** existingVpc and auditTrail are the network and audit workstreams' to check; their own tests cover them. */
-type Props = Record<Exclude<keyof SecurePipelineProps, 'existingVpc' | 'auditTrail'>, unknown>;
+// availabilityZoneIds depend on the profile's azCount: test/unit/zones.test.ts has their property test.
+type Props = Record<Exclude<keyof SecurePipelineProps, 'existingVpc' | 'auditTrail' | 'availabilityZoneIds'>, unknown>;
 
 /** A valid config made careless in one of the ways the issue lists. */
 function careless(config: DatasetsConfig): fc.Arbitrary<unknown> {

@@ -1,8 +1,9 @@
 /** The VPC: isolated tiers for data and compute, optional egress, flow logs, endpoints, DNS firewall. No public ingress. */
-import { Annotations, Token } from 'aws-cdk-lib';
+import { Annotations, CfnRule, Fn, Lazy, Stack, Token } from 'aws-cdk-lib';
 import {
   CfnFlowLog,
   CfnRoute,
+  CfnSubnet,
   GatewayVpcEndpoint,
   GatewayVpcEndpointAwsService,
   IConnectable,
@@ -27,7 +28,7 @@ import { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge } from '../../compliance/acknowledge';
-import { Profile, validateProfile } from '../../config';
+import { MSK_UNSUPPORTED_ZONE_IDS, Profile, regionOfZoneIdPrefix, regionZoneProblems, validateProfile, ZONE_IDS_CONTEXT, zoneIdProblems } from '../../config';
 import { ConfigurationError, describeValue, ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { encryptedLogGroup } from '../common/log-group';
@@ -75,6 +76,16 @@ export interface SecureNetworkProps {
   readonly profile?: Profile;
   /** Availability zones. @default 2 */
   readonly azCount?: number;
+  /**
+   * Zone IDs (e.g. `use1-az1`) to place the subnets in, one per zone (`azCount` of them), all of the stack's region.
+   * Zone names map to physical zones differently in each account; IDs do not, so this is how to keep the data tier
+   * out of zones MSK cannot use (use1-az3). Refused: malformed or repeated IDs, IDs of another region, zones MSK does
+   * not support. An env-agnostic template with IDs gets a rule that refuses other regions than theirs. Without IDs,
+   * an env-agnostic stack gets a template rule that fails the deploy in a region where MSK excludes a zone, and a
+   * stack whose region is known at synth is refused there. Choose before the first deploy: switching a deployed VPC
+   * between names and IDs replaces its subnets. @default zones picked by name (Fn::GetAZs)
+   */
+  readonly availabilityZoneIds?: readonly string[];
   /**
    * VPC CIDR: a literal network address, large enough for the tiers (data /24, compute /22, egress /22 and nat /28
    * per zone). @default '10.40.0.0/16'
@@ -200,7 +211,7 @@ export class SecureNetwork extends Construct {
       problems.throwIfAny();
     }
     if (props.existingVpc) {
-      for (const p of ['cidr', 'egress', 'natGateways', 'azCount', 'additionalInterfaceEndpoints'] as const) {
+      for (const p of ['cidr', 'egress', 'natGateways', 'azCount', 'additionalInterfaceEndpoints', 'availabilityZoneIds'] as const) {
         if (props[p] !== undefined) {
           problems.add(p, 'is set together with existingVpc, which it cannot change', `remove ${p} or create the VPC here`);
         }
@@ -213,6 +224,7 @@ export class SecureNetwork extends Construct {
       // The layout is computed per zone: a careless count (reported above) is read as the smallest, 2.
       const zones = Number.isInteger(azCount) && azCount >= 2 && azCount <= 6 ? azCount : 2;
       checkCidr(props.cidr ?? '10.40.0.0/16', zones, props.egress === true, problems);
+      checkZones(this, props.availabilityZoneIds, zones, problems);
     }
     problems.throwIfAny();
 
@@ -264,9 +276,15 @@ export class SecureNetwork extends Construct {
         { name: NAT_SUBNETS, subnetType: SubnetType.PUBLIC, cidrMask: TIER_MASKS.nat, mapPublicIpOnLaunch: false },
       );
     }
+    // With zone IDs, each zone is a token for its first subnet's AvailabilityZone attribute: CDK groups subnets and
+    // places NAT gateways by these strings, and anything reading a subnet's zone gets the real name at deploy time.
+    const zoneIds = props.availabilityZoneIds;
+    const anchors: CfnSubnet[] = [];
     const vpc = new Vpc(this, 'Vpc', {
       ipAddresses: IpAddresses.cidr(this.cidr),
-      maxAzs: azCount,
+      ...(zoneIds
+        ? { availabilityZones: zoneIds.map((_, i) => Lazy.string({ produce: () => anchors[i].attrAvailabilityZone })) }
+        : { maxAzs: azCount }),
       natGateways: props.egress ? natGateways : 0,
       subnetConfiguration: tiers,
       // CDK's helper is an unhardened function outside the VPC; NetworkCustomResources closes the group instead.
@@ -274,6 +292,11 @@ export class SecureNetwork extends Construct {
       createInternetGateway: props.egress === true,
     });
     this.vpc = vpc;
+    if (zoneIds) {
+      placeByZoneId(vpc, zoneIds, anchors);
+      guardZoneIdRegion(this, zoneIds);
+    }
+    else guardZonesAtDeploy(this);
     this.dataSubnets = { subnetGroupName: DATA_SUBNETS };
     this.computeSubnets = { subnetGroupName: COMPUTE_SUBNETS };
     if (props.egress) {
@@ -453,6 +476,67 @@ function hasSubnets(vpc: IVpc, selection: SubnetSelection): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Zone IDs, when given, must be usable (see zoneIdProblems); a region known at synth where MSK refuses a zone needs
+ * them, since the names the stack would pick may map to that zone in this account.
+ */
+function checkZones(scope: Construct, ids: readonly string[] | undefined, azCount: number, problems: ProblemCollector): void {
+  const stackRegion = Stack.of(scope).region;
+  const region = Token.isUnresolved(stackRegion) ? undefined : stackRegion;
+  if (ids !== undefined) {
+    for (const p of zoneIdProblems(ids, { azCount, ...(region !== undefined ? { region } : {}) })) problems.add(p.path, p.problem, p.fix);
+  }
+  if (region !== undefined) {
+    for (const p of regionZoneProblems(region, azCount, ids !== undefined)) problems.add(p.path, p.problem, p.fix);
+  }
+}
+
+/**
+ * Places every subnet by zone ID: CloudFormation takes AvailabilityZone or AvailabilityZoneId, so the name CDK wrote
+ * is removed. The first subnet of each zone becomes the zone's anchor (see the Vpc's availabilityZones).
+ */
+function placeByZoneId(vpc: Vpc, zoneIds: readonly string[], anchors: CfnSubnet[]): void {
+  const zones = vpc.availabilityZones;
+  for (const subnet of [...vpc.isolatedSubnets, ...vpc.privateSubnets, ...vpc.publicSubnets]) {
+    const index = zones.indexOf(subnet.availabilityZone);
+    const cfn = subnet.node.defaultChild as CfnSubnet;
+    cfn.addPropertyDeletionOverride('AvailabilityZone');
+    cfn.addPropertyOverride('AvailabilityZoneId', zoneIds[index]);
+    anchors[index] ??= cfn;
+  }
+}
+
+/**
+ * An env-agnostic template with zone IDs deploys only to their region: a template rule says so before any resource
+ * is created (EC2 would otherwise refuse the first subnet, after the VPC exists).
+ */
+function guardZoneIdRegion(scope: Construct, zoneIds: readonly string[]): void {
+  if (!Token.isUnresolved(Stack.of(scope).region)) return;
+  const region = regionOfZoneIdPrefix(zoneIds[0].replace(/-az[0-9]+$/, ''));
+  if (region === undefined) return;
+  new CfnRule(scope, 'ZoneIdsRegion', {
+    assertions: [{
+      assert: Fn.conditionEquals(Fn.ref('AWS::Region'), region),
+      assertDescription: `The subnets are placed in zones ${zoneIds.join(', ')} of ${region}: deploy this template to ${region}, or synthesize again with -c ${ZONE_IDS_CONTEXT}=... of the target region (npm run preflight prints them).`,
+    }],
+  });
+}
+
+/**
+ * An env-agnostic template picks zones by name at deploy time (Fn::GetAZs), which in some regions may be a zone MSK
+ * cannot use: a template rule fails the deploy there, before any resource is created, and says what to do.
+ */
+function guardZonesAtDeploy(scope: Construct): void {
+  if (!Token.isUnresolved(Stack.of(scope).region)) return;
+  const regions = Object.keys(MSK_UNSUPPORTED_ZONE_IDS);
+  new CfnRule(scope, 'ZoneIdsRequired', {
+    assertions: regions.map((region) => ({
+      assert: Fn.conditionNot(Fn.conditionEquals(Fn.ref('AWS::Region'), region)),
+      assertDescription: `In ${region} this template must place subnets by zone ID: MSK cannot use ${MSK_UNSUPPORTED_ZONE_IDS[region].join(', ')} and zone names map to IDs per account. Run npm run preflight -- --region ${region}, synthesize again with the -c ${ZONE_IDS_CONTEXT}=... it prints, and deploy that template.`,
+    })),
+  });
 }
 
 /** The CIDR is a literal network address, no larger than AWS allows and large enough for the tiers. */

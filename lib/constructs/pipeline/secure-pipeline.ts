@@ -44,6 +44,8 @@ export interface SecurePipelineProps {
   readonly existingEndpointSecurityGroup?: ISecurityGroup;
   /** The region's S3 prefix list id; required with `existingVpc` (see SecureNetwork). @default looked up at deploy time */
   readonly s3PrefixListId?: string;
+  /** Zone IDs for the new VPC's subnets, `profile.azCount` of them (see SecureNetwork). @default zones picked by name */
+  readonly availabilityZoneIds?: readonly string[];
   /** Email subscribed to security alerts. @default none */
   readonly alarmEmail?: string;
   /** Adopt the account's GuardDuty detector instead of creating one. @default create */
@@ -95,6 +97,8 @@ export class SecurePipeline extends Construct {
       // Passed on whenever given, so SecureNetwork checks them (and refuses an endpoint group without existingVpc).
       ...(props.s3PrefixListId !== undefined ? { s3PrefixListId: props.s3PrefixListId } : {}),
       ...(props.existingEndpointSecurityGroup !== undefined ? { existingEndpointSecurityGroup: props.existingEndpointSecurityGroup } : {}),
+      // Passed on whenever given, so SecureNetwork checks them (and refuses them with existingVpc).
+      ...(props.availabilityZoneIds !== undefined ? { availabilityZoneIds: props.availabilityZoneIds } : {}),
       ...(props.existingVpc
         ? { existingVpc: props.existingVpc }
         : {
