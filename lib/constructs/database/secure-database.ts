@@ -33,7 +33,7 @@ import { PipelineFunction } from '../compute/pipeline-function';
 import { DataKeys } from '../keys/data-keys';
 import { grantSecret } from '../secrets/grant-secret';
 import { SecureNetwork } from '../network/secure-network';
-import { arnParts } from '../common/arn-parts';
+import { arnParts, findingArnPattern } from '../common/arn-parts';
 
 export interface SecureDatabaseProps {
   readonly network: SecureNetwork;
@@ -346,7 +346,7 @@ export class SecureDatabase extends Construct {
       description: 'RDS enhanced monitoring: OS metrics to the RDSOSMetrics log group only',
     });
     const group = `arn:${partition}:logs:${region}:${account}:log-group:RDSOSMetrics`;
-    acknowledge(role.policy, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:RDSOSMetrics:log-stream:*]`,
+    acknowledge(role.policy, findingArnPattern(this, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:RDSOSMetrics:log-stream:*]'),
       'RDS names each OS-metrics stream after the DbiResourceId of the instance, which exists only after this role; the grant stays inside the one RDSOSMetrics group');
     role.addToPrincipalPolicy(new PolicyStatement({
       actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams', 'logs:GetLogEvents'],
@@ -405,7 +405,7 @@ export class SecureDatabase extends Construct {
       resources: [backupSnapshots],
     }));
     key.grant(role, 'kms:CreateGrant', 'kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt');
-    acknowledge(role.policy, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:awsbackup:*]`,
+    acknowledge(role.policy, findingArnPattern(this, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:awsbackup:*]'),
       'AWS Backup names each snapshot awsbackup:job-<id> when the job runs; the grant is limited to snapshots AWS Backup creates in this account and region');
     // CfnBackupSelection, not plan.addSelection(): the L2 attaches the AWS-managed backup policy to any role it is given.
     new CfnBackupSelection(this, 'BackupSelection', {
