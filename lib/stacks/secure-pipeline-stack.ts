@@ -10,7 +10,8 @@ export interface SecurePipelineStackProps extends StackProps {
 
 /**
  * The blueprint stack: one SecurePipeline for a profile and a datasets config. Context: `alarmEmail`,
- * `guardDutyDetectorId` (adopt GuardDuty).
+ * `guardDutyDetectorId` (adopt that GuardDuty detector; without it, the account's detector is found and adopted at
+ * deploy time, or one is created).
  */
 export class SecurePipelineStack extends Stack {
   public readonly pipeline: SecurePipeline;
