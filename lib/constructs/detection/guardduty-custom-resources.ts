@@ -48,6 +48,7 @@ export interface DetectorResourceProps {
 export class GuardDutyCustomResources extends Construct {
   public readonly function: PipelineFunction;
   private planGrantsAdded = false;
+  private anyResourceAcknowledged = false;
 
   constructor(scope: Construct, id: string, props: GuardDutyCustomResourcesProps) {
     super(scope, id);
@@ -73,8 +74,7 @@ export class GuardDutyCustomResources extends Construct {
   public detector(scope: Construct, id: string, props: DetectorResourceProps): CustomResource {
     const { partition, region, account } = arnParts(this);
     const role = this.function.role;
-    // ListDetectors and CreateDetector have no resource type: IAM accepts only "*" for them.
-    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'FindOrCreateTheDetector', actions: ['guardduty:ListDetectors', 'guardduty:CreateDetector'], resources: ['*'] }));
+    this.allowOnAnyResource('FindOrCreateTheDetector', ['guardduty:ListDetectors', 'guardduty:CreateDetector']);
     role.addToPrincipalPolicy(new PolicyStatement({
       sid: 'ManageDetectorsOfThisAccountAndRegion',
       actions: ['guardduty:GetDetector', 'guardduty:UpdateDetector', 'guardduty:DeleteDetector'],
@@ -87,8 +87,6 @@ export class GuardDutyCustomResources extends Construct {
       resources: SERVICE_LINKED_ROLES.map(([service, name]) => `arn:${partition}:iam::${account}:role/aws-service-role/${service}/${name}`),
       conditions: { StringEquals: { 'iam:AWSServiceName': SERVICE_LINKED_ROLES.map(([service]) => service) } },
     }));
-    acknowledge(role.policy, 'AwsSolutions-IAM5[Resource::*]',
-      'guardduty:ListDetectors and guardduty:CreateDetector support no resource-level permission; they only find or create the one detector of this account and region');
     acknowledge(role.policy, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:guardduty:<AWS::Region>:<AWS::AccountId>:detector/*]',
       'The detector id is known only at deploy time (adopted or created); the grant covers detectors of this account and region, of which GuardDuty allows one');
 
@@ -117,11 +115,7 @@ export class GuardDutyCustomResources extends Construct {
     const role = this.function.role;
     if (!this.planGrantsAdded) {
       this.planGrantsAdded = true;
-      role.addToPrincipalPolicy(new PolicyStatement({
-        sid: 'CreateMalwareProtectionPlans',
-        actions: ['guardduty:CreateMalwareProtectionPlan'],
-        resources: ['*'],
-      }));
+      this.allowOnAnyResource('CreateMalwareProtectionPlans', ['guardduty:CreateMalwareProtectionPlan']);
       role.addToPrincipalPolicy(new PolicyStatement({
         sid: 'ManageMalwareProtectionPlansOfThisAccountAndRegion',
         actions: ['guardduty:GetMalwareProtectionPlan', 'guardduty:UpdateMalwareProtectionPlan', 'guardduty:DeleteMalwareProtectionPlan'],
@@ -141,5 +135,14 @@ export class GuardDutyCustomResources extends Construct {
     // GuardDuty validates the role's permissions when the plan is created: its policy must exist first.
     resource.node.addDependency(role.policy, rolePolicy);
     return resource;
+  }
+
+  /** Actions that name no resource before they run (the id is GuardDuty's answer), so IAM accepts only "*" for them. */
+  private allowOnAnyResource(sid: string, actions: string[]): void {
+    this.function.role.addToPrincipalPolicy(new PolicyStatement({ sid, actions, resources: ['*'] }));
+    if (this.anyResourceAcknowledged) return;
+    this.anyResourceAcknowledged = true;
+    acknowledge(this.function.role.policy, 'AwsSolutions-IAM5[Resource::*]',
+      'guardduty:ListDetectors, CreateDetector and CreateMalwareProtectionPlan act before any detector or plan id exists: they find or create the one detector of this account and region, and plans for this stack\'s buckets with their named roles');
   }
 }
