@@ -15,7 +15,7 @@ import { SecurityAlertTopic } from '../../lib/constructs/detection/security-aler
 import { ThreatDetection, ThreatDetectionProps } from '../../lib/constructs/detection/threat-detection';
 import { GUARDDUTY_FUNCTION_TIMEOUT } from '../../lib/constructs/detection/guardduty-custom-resources';
 import { SecureNetwork } from '../../lib/constructs/network/secure-network';
-import { testStack } from '../helpers/app';
+import { buildPipelineStack, testApp, testStack } from '../helpers/app';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; DeletionPolicy?: string };
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown; Condition?: Record<string, unknown> };
@@ -450,6 +450,24 @@ describe('ThreatDetection adopting an existing detector', () => {
     const adopted = new ThreatDetection(stack, 'Threats', { keys, profile: resolveProfile('prod'), existingDetectorId: existing });
     expect(adopted.customResources).toBeUndefined();
     Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 0);
+  });
+});
+
+describe('the blueprint stack and -c guardDutyDetectorId', () => {
+  const detectorResources = (context: Record<string, unknown>) => {
+    const stack = buildPipelineStack(testApp(context));
+    const template = Template.fromStack(stack);
+    return { stack, detectors: template.findResources('Custom::GuardDutyDetector'), native: template.findResources('AWS::GuardDuty::Detector') };
+  };
+
+  test('without the context, the detector is adopted or created at deploy time; with it, that detector is used and no custom resource is made', () => {
+    const byDefault = detectorResources({});
+    expect(Object.keys(byDefault.native)).toEqual([]);
+    expect(Object.values(byDefault.detectors).map((r) => r.DeletionPolicy)).toEqual(['RetainExceptOnCreate']);
+    const given = detectorResources({ guardDutyDetectorId: '12abc34d567e8fa901bc2d34e56789f0' });
+    expect(Object.keys(given.detectors)).toEqual([]);
+    expect(Object.keys(given.native)).toEqual([]);
+    expect(given.stack.pipeline.threatDetection.detectorId).toBe('12abc34d567e8fa901bc2d34e56789f0');
   });
 });
 
