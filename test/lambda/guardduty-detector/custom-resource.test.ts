@@ -126,6 +126,16 @@ describe('detector (GuardDuty faked with aws-sdk-client-mock: no local GuardDuty
     release();
   });
 
+  test('a detector whose CreateDetector returns after the deadline (answered FAILED) is deleted again, not left behind', async () => {
+    guardDuty.on(ListDetectorsCommand).resolves({ DetectorIds: [] });
+    guardDuty.on(CreateDetectorCommand).callsFake(() => new Promise((resolve) => setTimeout(() => resolve({ DetectorId: CREATED }), 300)));
+    guardDuty.on(DeleteDetectorCommand).resolves({});
+    const body = await invoke(customResourceEvent('Create', DETECTOR_PROPS, server.url), {}, 15_050);
+    expect(body.Status).toBe('FAILED');
+    for (let i = 0; i < 50 && guardDuty.commandCalls(DeleteDetectorCommand).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(guardDuty.commandCalls(DeleteDetectorCommand).map((c) => c.args[0].input)).toEqual([{ DetectorId: CREATED }]);
+  });
+
   test('delete of an adopted detector: no DeleteDetector', async () => {
     const body = await invoke(withPhysicalId(customResourceEvent('Delete', DETECTOR_PROPS, server.url), `adopted:${EXISTING}`));
     expect(body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `adopted:${EXISTING}` });
