@@ -377,6 +377,12 @@ describe('ThreatDetection settings', () => {
     build('prod', { findingPublishingFrequency: 'ONE_HOUR' }).template.hasResourceProperties('Custom::GuardDutyDetector', { FindingPublishingFrequency: 'ONE_HOUR' });
   });
 
+  test('a prod detector under -c destroyData=true without -c profile=prod is kept: the profile vetoes the opt-in', () => {
+    const { resources } = build('prod', {}, { destroyData: 'true' });
+    const [[, detector]] = ofType(resources, 'Custom::GuardDutyDetector') as [[string, Resource]];
+    expect(detector.DeletionPolicy).toBe('RetainExceptOnCreate');
+  });
+
   test('under the dev destroy opt-in a created detector goes with the stack (an adopted one never: the handler deletes only what it created)', () => {
     const { resources } = build('dev', {}, { profile: 'dev', destroyData: 'true' });
     const [[, detector]] = ofType(resources, 'Custom::GuardDutyDetector') as [[string, Resource]];
@@ -496,6 +502,12 @@ describe('ThreatDetection refusals', () => {
       expect(error.problems.map((p) => p.path)).toEqual(['network']);
       expect(error.message).toMatch(/pass the SecureNetwork/);
     }
+  });
+
+  test.each([[{}], ['vpc-123'], [42]])('a network that is not a SecureNetwork (%p) is refused by name', (network) => {
+    const error = refused((stack, keys) => new ThreatDetection(stack, 'T', { keys, profile, network: network as never }));
+    expect(error.problems.map((p) => p.path)).toEqual(['network']);
+    expect(error.message).toMatch(/is not a SecureNetwork/);
   });
 
   test.each([[0], [0.5], [8], [Number.NaN]])('minimumSeverity %p', (minimumSeverity) => {

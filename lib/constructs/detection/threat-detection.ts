@@ -10,7 +10,8 @@ import { Construct } from 'constructs';
 import { Profile } from '../../config';
 import { describeValue, ProblemCollector } from '../../errors';
 import { DataKeys } from '../keys/data-keys';
-import type { SecureNetwork } from '../network/secure-network';
+import { applyProfileToRemoval } from '../common/removal';
+import { SecureNetwork } from '../network/secure-network';
 import { GuardDutyCustomResources } from './guardduty-custom-resources';
 import { checkProtectable, S3MalwareProtection } from './s3-malware-protection';
 import { isEmailAddress, SecurityAlertTopic } from './security-alert-topic';
@@ -114,11 +115,16 @@ export class ThreatDetection extends Construct {
       }
     });
     const needsFunction = detectorId === undefined || buckets.length > 0;
-    if (needsFunction && props.network === undefined) {
+    const network: unknown = props.network;
+    if (network !== undefined && !(network instanceof SecureNetwork)) {
+      problems.add('network', `${describeValue(network)} is not a SecureNetwork`, 'pass the pipeline\'s SecureNetwork (e.g. SecurePipeline.network)');
+    } else if (needsFunction && network === undefined) {
       problems.add('network', 'is missing: the detector is adopted or created, and malware protection plans are created, by a function in the VPC',
         'pass the SecureNetwork (its isolated tier reaches GuardDuty through the interface endpoint), or existingDetectorId with no protectedBuckets');
     }
     problems.throwIfAny();
+    // A created detector is kept on stack deletion unless the app opted in to destroying data; a prod profile vetoes that.
+    applyProfileToRemoval(this, props.profile);
     this.minimumSeverity = severity;
     if (needsFunction) {
       this.customResources = new GuardDutyCustomResources(this, 'CustomResources', { network: props.network!, keys: props.keys, profile: props.profile });
