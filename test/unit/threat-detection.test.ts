@@ -96,6 +96,9 @@ describe('ThreatDetection, creating the detector (dev)', () => {
     expect(detector.UpdateReplacePolicy).toBe('Retain');
     expect(detector.DependsOn).toContain(id(detection.customResources!.function.role.policy as never));
     expect(stack.resolve(detection.detectorId)).toEqual({ 'Fn::GetAtt': [detectorId, 'DetectorId'] });
+    // A new logical id: the AWS::GuardDuty::Detector of earlier versions was ThreatsDetector…, and CloudFormation
+    // refuses to change a resource's type under the same id (the retained old detector is adopted instead).
+    expect(detectorId).toMatch(/^ThreatsAccountDetector/);
   });
 
   test('the GuardDuty function runs in the isolated tier, for at most ten minutes, and the VPC has a GuardDuty endpoint', () => {

@@ -145,7 +145,10 @@ export class ThreatDetection extends Construct {
       }
       // One detector per account and region: adopted where one exists (organisation accounts usually have one), else
       // created. Deleting a created detector deletes its findings, which are audit evidence: kept on stack deletion.
-      this.detector = this.customResources!.detector(this, 'Detector', {
+      // Not 'Detector': that logical id held the AWS::GuardDuty::Detector of earlier versions, and CloudFormation
+      // cannot change a resource's type in place. Under a new id the old detector (DeletionPolicy Retain) is dropped
+      // from the template and kept, and this resource finds and adopts it.
+      this.detector = this.customResources!.detector(this, 'AccountDetector', {
         findingPublishingFrequency: props.findingPublishingFrequency ?? defaultFindingPublishingFrequency(props.profile),
         features,
       });
