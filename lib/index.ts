@@ -29,6 +29,7 @@ export * from './constructs/pipeline/prefix-grants';
 export * from './constructs/pipeline/secure-pipeline';
 export * from './constructs/detection/threat-detection';
 export * from './constructs/detection/s3-malware-protection';
+export * from './constructs/detection/guardduty-custom-resources';
 export * from './constructs/detection/security-alert-topic';
 export * from './constructs/audit/audit-trail';
 export * from './constructs/audit/security-alarms';

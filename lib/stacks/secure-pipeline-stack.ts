@@ -10,7 +10,8 @@ export interface SecurePipelineStackProps extends StackProps {
 
 /**
  * The blueprint stack: one SecurePipeline for a profile and a datasets config. Context: `alarmEmail`,
- * `guardDutyDetectorId` (adopt GuardDuty), `availabilityZoneIds` (place subnets by zone ID, comma-separated).
+ * `guardDutyDetectorId` (adopt that GuardDuty detector; without it, the account's detector is found and adopted at
+ * deploy time, or one is created), `availabilityZoneIds` (place subnets by zone ID, comma-separated).
  */
 export class SecurePipelineStack extends Stack {
   public readonly pipeline: SecurePipeline;

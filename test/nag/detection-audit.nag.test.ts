@@ -11,6 +11,7 @@ import { resolveProfile } from '../../lib/config';
 import { AuditTrail } from '../../lib/constructs/audit/audit-trail';
 import { ThreatDetection } from '../../lib/constructs/detection/threat-detection';
 import { DataKeys } from '../../lib/constructs/keys/data-keys';
+import { SecureNetwork } from '../../lib/constructs/network/secure-network';
 import { AccessLogBucket } from '../../lib/constructs/storage/access-log-bucket';
 import { SecureBucket } from '../../lib/constructs/storage/secure-bucket';
 import { ComplianceResult, expectAcknowledgementsMatchFindings, expectNoFindings, synthAndAudit } from '../helpers/app';
@@ -25,8 +26,10 @@ function buildDetectionAudit(app: App, profileName: string, mode: Mode): void {
   const quarantine = new SecureBucket(stack, 'Quarantine', { classification: Classification.RESTRICTED, keys, accessLogBucket });
   const curated = new SecureBucket(stack, 'Curated', { classification: Classification.INTERNAL, keys, accessLogBucket });
   const ingest = LambdaFunction.fromFunctionArn(stack, 'Ingest', 'arn:aws:lambda:eu-west-1:111122223333:function:ingest');
+  // The deploy-time GuardDuty function runs in this VPC (a known S3 prefix list keeps the network's own custom resource out).
+  const network = new SecureNetwork(stack, 'Network', { logKey: keys.audit, flowLogRetentionDays: profile.platformLogRetentionDays, keys, profile, s3PrefixListId: 'pl-6da54004' });
   const detection = new ThreatDetection(stack, 'ThreatDetection', {
-    keys, profile, protectedBuckets: [quarantine.bucket], alarmEmail: 'security@example.com',
+    keys, network, profile, protectedBuckets: [quarantine.bucket], alarmEmail: 'security@example.com',
     ...(mode === 'adopt' ? { existingDetectorId: '12abc34d567e8fa901bc2d34e56789f0' } : {}),
   });
   new AuditTrail(stack, 'AuditTrail', {

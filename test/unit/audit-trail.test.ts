@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnTrail } from 'aws-cdk-lib/aws-cloudtrail';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -124,6 +124,19 @@ describe('AuditTrail creating a trail (dev)', () => {
     // CloudTrail writes with the audit key, which is this bucket's key: the deny on other keys stays in force.
     expect(bySid.DenyPutWithOtherKey).toMatchObject({ Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': auditKeyArn } } });
     expect(stack.resolve(TRAIL_ARN)).toEqual(TRAIL_ARN);
+  });
+
+  test('the audit key lets CloudTrail decrypt (needed with the trail bucket\'s S3 Bucket Key) for this trail of this account only', () => {
+    const keyPolicy = resources[id(keys.audit as Key)]!.Properties.KeyPolicy as { Statement: Statement[] };
+    const decrypts = keyPolicy.Statement.filter((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'cloudtrail.amazonaws.com' })
+      && [s.Action].flat().includes('kms:Decrypt'));
+    expect(decrypts).toEqual([{
+      Sid: 'CloudTrailAuditDecryptsWithBucketKey', Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action: 'kms:Decrypt', Resource: '*',
+      Condition: { StringEquals: { 'aws:SourceArn': TRAIL_ARN, 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    }]);
+    // The trail is created after the key (and so after its policy): it names the key.
+    expect(JSON.stringify(trail.Properties.KMSKeyId)).toContain(id(keys.audit as Key));
   });
 
   test('the log group is encrypted with the audit key, keeps the profile retention and is retained', () => {
@@ -294,6 +307,18 @@ describe('AuditTrail adopting an existing trail', () => {
       MetricName: 'IncomingLogEvents', Dimensions: [{ Name: 'LogGroupName', Value: 'aws-controltower/CloudTrailLogs' }],
     });
     expect(audit.trailArn).toBe(kind === 'trail' ? 'arn:aws:cloudtrail:eu-west-1:111122223333:trail/org' : undefined);
+  });
+});
+
+describe('AuditTrail with an imported audit key', () => {
+  test('the key policy cannot be changed, so a warning names the kms:Decrypt statement to add', () => {
+    const stack = testStack();
+    const keys = new DataKeys(stack, 'Keys', { existingKeys: { audit: Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab') } });
+    const logs = new AccessLogBucket(stack, 'AccessLogs');
+    const topic = new Topic(stack, 'Alerts', { masterKey: keys.audit });
+    new AuditTrail(stack, 'Audit', { keys, accessLogBucket: logs, profile: resolveProfile('dev'), alarmTopic: topic });
+    const warnings = Annotations.fromStack(stack).findWarning('/TestStack/Audit', Match.stringLikeRegexp('kms:Decrypt.*cloudtrail\\.amazonaws\\.com.*trail/TestStack-Audit'));
+    expect(warnings).toHaveLength(1);
   });
 });
 

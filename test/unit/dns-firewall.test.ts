@@ -77,7 +77,7 @@ describe('the pipeline\'s DNS firewall (dev blueprint)', () => {
     const response = 'cloudformation-custom-resource-response-<regionwithoutdashes>';
     expect([...allowed].sort()).toEqual([
       ...hosts,
-      ...['secretsmanager', 'kms', 'logs', 'sts', 'sqs', 'sns', 'lambda', 'xray', 'monitoring', 'ec2'].map((s) => `${s}.<region>.amazonaws.com`),
+      ...['secretsmanager', 'kms', 'logs', 'sts', 'sqs', 'sns', 'lambda', 'xray', 'monitoring', 'ec2', 'guardduty'].map((s) => `${s}.<region>.amazonaws.com`),
       'kafka-api.<region>.api.aws',
       's3.<region>.amazonaws.com', '*.s3.<region>.amazonaws.com', 'dynamodb.<region>.amazonaws.com',
       `${response}.s3.amazonaws.com`, `${response}.s3-<region>.amazonaws.com`, `${response}.s3.<region>.amazonaws.com`,

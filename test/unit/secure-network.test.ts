@@ -62,7 +62,7 @@ describe('SecureNetwork', () => {
   test('interface endpoints for every AWS API the stages call, with private DNS, the MSK API by its dual-stack service name', () => {
     const endpoints = resourcesOf(template, 'AWS::EC2::VPCEndpoint').map(([, e]) => e);
     const services = endpoints.map((e) => JSON.stringify(e.Properties.ServiceName));
-    for (const s of ['secretsmanager', 'kms', '.logs', 'sts', 'sqs', 'sns', 'lambda', 'xray', 'monitoring', '.ec2', '.s3', '.dynamodb']) {
+    for (const s of ['secretsmanager', 'kms', '.logs', 'sts', 'sqs', 'sns', 'lambda', 'xray', 'monitoring', '.ec2', '.guardduty', '.s3', '.dynamodb']) {
       expect(services.some((n) => n.includes(s))).toBe(true);
     }
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
@@ -73,7 +73,7 @@ describe('SecureNetwork', () => {
     // com.amazonaws.<region>.kafka accepts no new connections.
     expect(services.some((n) => /"\.kafka"\]/.test(n))).toBe(false);
     const interfaces = endpoints.filter((e) => e.Properties.VpcEndpointType === 'Interface');
-    expect(interfaces).toHaveLength(11);
+    expect(interfaces).toHaveLength(12);
     for (const e of interfaces) expect(e.Properties.PrivateDnsEnabled).toBe(true);
   });
 

@@ -13,24 +13,32 @@ import { AccessLogBucket } from '../../lib/constructs/storage/access-log-bucket'
 import { SecureBucket } from '../../lib/constructs/storage/secure-bucket';
 import { SecurityAlertTopic } from '../../lib/constructs/detection/security-alert-topic';
 import { ThreatDetection, ThreatDetectionProps } from '../../lib/constructs/detection/threat-detection';
-import { testStack } from '../helpers/app';
+import { GUARDDUTY_FUNCTION_TIMEOUT } from '../../lib/constructs/detection/guardduty-custom-resources';
+import { SecureNetwork } from '../../lib/constructs/network/secure-network';
+import { buildPipelineStack, testApp, testStack } from '../helpers/app';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; DeletionPolicy?: string };
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown; Condition?: Record<string, unknown> };
 
-function build(profileName = 'dev', extra: Partial<ThreatDetectionProps> = {}) {
-  const stack = testStack();
+/** The VPC the deploy-time GuardDuty function runs in (a known S3 prefix list: no network custom resource). */
+function networkOf(stack: Stack, keys: DataKeys): SecureNetwork {
+  return new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, s3PrefixListId: 'pl-6da54004' });
+}
+
+function build(profileName = 'dev', extra: Partial<ThreatDetectionProps> = {}, context: Record<string, unknown> = {}) {
+  const stack = testStack(context);
   const keys = new DataKeys(stack, 'Keys');
+  const network = networkOf(stack, keys);
   const logs = new AccessLogBucket(stack, 'AccessLogs');
   const quarantine = new SecureBucket(stack, 'Quarantine', { classification: Classification.RESTRICTED, keys, accessLogBucket: logs });
   const landing = new SecureBucket(stack, 'Landing', { classification: Classification.INTERNAL, keys, accessLogBucket: logs });
   const detection = new ThreatDetection(stack, 'Threats', {
-    keys, profile: resolveProfile(profileName), protectedBuckets: [quarantine.bucket, landing.bucket], ...extra,
+    keys, network, profile: resolveProfile(profileName), protectedBuckets: [quarantine.bucket, landing.bucket], ...extra,
   });
   const template = Template.fromStack(stack);
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
-  return { stack, keys, quarantine, landing, detection, template, resources, id };
+  return { stack, keys, network, quarantine, landing, detection, template, resources, id };
 }
 
 function ofType(resources: Record<string, Resource>, type: string): Array<[string, Resource]> {
@@ -68,37 +76,76 @@ describe('ThreatDetection, creating the detector (dev)', () => {
   const { stack, keys, quarantine, landing, detection, template, resources, id } = build('dev', { alarmEmail: 'security@example.com' });
   const auditKeyArn = { 'Fn::GetAtt': [id(keys.audit as Key), 'Arn'] };
 
-  test('one enabled detector with the S3, RDS, Lambda and EBS features, six-hourly updates in dev, retained', () => {
-    template.resourceCountIs('AWS::GuardDuty::Detector', 1);
-    const [[detectorId, detector]] = ofType(resources, 'AWS::GuardDuty::Detector') as [[string, Resource]];
+  test('no AWS::GuardDuty::Detector: a custom resource adopts the account\'s detector or creates one with the S3, RDS, Lambda and EBS features', () => {
+    template.resourceCountIs('AWS::GuardDuty::Detector', 0);
+    const [[detectorId, detector]] = ofType(resources, 'Custom::GuardDutyDetector') as [[string, Resource & { UpdateReplacePolicy?: string }]];
     expect(detector.Properties).toEqual({
-      Enable: true,
+      ServiceToken: { 'Fn::GetAtt': [id(detection.customResources!.function.function), 'Arn'] },
+      ServiceTimeout: String(GUARDDUTY_FUNCTION_TIMEOUT.toSeconds() + 60),
+      Action: 'Detector',
       FindingPublishingFrequency: 'SIX_HOURS',
-      Features: [
+      Features: JSON.stringify([
         { Name: 'S3_DATA_EVENTS', Status: 'ENABLED' },
         { Name: 'RDS_LOGIN_EVENTS', Status: 'ENABLED' },
         { Name: 'LAMBDA_NETWORK_LOGS', Status: 'ENABLED' },
         { Name: 'EBS_MALWARE_PROTECTION', Status: 'ENABLED' },
-      ],
+      ]),
     });
+    // A failed first deploy deletes what it created; stack deletion (and replacement) keeps detection running.
     expect(detector.DeletionPolicy).toBe('RetainExceptOnCreate');
-    expect(stack.resolve(detection.detectorId)).toEqual({ Ref: detectorId });
-    expect(detection.detector).toBeDefined();
+    expect(detector.UpdateReplacePolicy).toBe('Retain');
+    expect(detector.DependsOn).toContain(id(detection.customResources!.function.role.policy as never));
+    expect(stack.resolve(detection.detectorId)).toEqual({ 'Fn::GetAtt': [detectorId, 'DetectorId'] });
+    // A new logical id: the AWS::GuardDuty::Detector of earlier versions was ThreatsDetector…, and CloudFormation
+    // refuses to change a resource's type under the same id (the retained old detector is adopted instead).
+    expect(detectorId).toMatch(/^ThreatsAccountDetector/);
   });
 
-  test('one malware protection plan per protected bucket, tagging results, with its own role', () => {
-    const plans = ofType(resources, 'AWS::GuardDuty::MalwareProtectionPlan');
+  test('the GuardDuty function runs in the isolated tier, for at most ten minutes, and the VPC has a GuardDuty endpoint', () => {
+    const fn = resources[id(detection.customResources!.function.function)]!;
+    expect(fn.Properties.Timeout).toBe(600);
+    const subnets = JSON.stringify((fn.Properties.VpcConfig as { SubnetIds: unknown }).SubnetIds);
+    expect(subnets).toMatch(/compute/i);
+    expect(subnets).not.toMatch(/egress/i);
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.guardduty']] }, PrivateDnsEnabled: true,
+    });
+  });
+
+  test('the GuardDuty function may find, create and manage detectors of this account and region, and create only GuardDuty\'s service-linked roles', () => {
+    const policy = resources[id(detection.customResources!.function.role.policy as never)]!;
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const bySid = Object.fromEntries(statements.filter((x) => x.Sid).map((x) => [x.Sid, x]));
+    expect(actions(bySid.FindOrCreateTheDetector)).toEqual(['guardduty:CreateDetector', 'guardduty:ListDetectors']);
+    expect(bySid.FindOrCreateTheDetector!.Resource).toBe('*');
+    expect(actions(bySid.ManageDetectorsOfThisAccountAndRegion)).toEqual(['guardduty:DeleteDetector', 'guardduty:GetDetector', 'guardduty:UpdateDetector']);
+    expect(bySid.ManageDetectorsOfThisAccountAndRegion!.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':guardduty:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':detector/*']] });
+    expect(bySid.CreateGuardDutyServiceLinkedRoles).toMatchObject({
+      Action: 'iam:CreateServiceLinkedRole',
+      Condition: { StringEquals: { 'iam:AWSServiceName': ['guardduty.amazonaws.com', 'malware-protection.guardduty.amazonaws.com'] } },
+    });
+    expect(JSON.stringify(bySid.CreateGuardDutyServiceLinkedRoles!.Resource)).toMatch(/aws-service-role\/guardduty\.amazonaws\.com\/AWSServiceRoleForAmazonGuardDuty".*AWSServiceRoleForAmazonGuardDutyMalwareProtection/);
+    // PassRole only for the scanning roles, each named.
+    const passRole = statements.filter((x) => actions(x).includes('iam:PassRole'));
+    const passed = passRole.flatMap((x) => [x.Resource].flat()).map((r) => JSON.stringify(r)).sort();
+    expect(passed).toEqual(detection.malwareProtection.map((m) => JSON.stringify({ 'Fn::GetAtt': [id(m.role), 'Arn'] })).sort());
+  });
+
+  test('one malware protection plan per protected bucket, tagging results, with its own role, created after the role\'s policy', () => {
+    template.resourceCountIs('AWS::GuardDuty::MalwareProtectionPlan', 0);
+    const plans = ofType(resources, 'Custom::GuardDutyMalwareProtectionPlan');
     expect(plans).toHaveLength(2);
     for (const bucket of [quarantine, landing]) {
-      const plan = plans.find(([, r]) => JSON.stringify(r.Properties.ProtectedResource) === JSON.stringify({ S3Bucket: { BucketName: { Ref: id(bucket.bucket) } } }));
+      const plan = plans.find(([, r]) => JSON.stringify(r.Properties.BucketName) === JSON.stringify({ Ref: id(bucket.bucket) }));
       expect(plan).toBeDefined();
-      expect(plan![1].Properties.Actions).toEqual({ Tagging: { Status: 'ENABLED' } });
-      const roleRef = plan![1].Properties.Role as { 'Fn::GetAtt': [string, string] };
+      expect(plan![1].Properties).toMatchObject({ Action: 'MalwareProtectionPlan', Tagging: 'ENABLED', ServiceTimeout: '660' });
+      const roleRef = plan![1].Properties.RoleArn as { 'Fn::GetAtt': [string, string] };
       const role = resources[roleRef['Fn::GetAtt'][0]]!;
       expect(role.Type).toBe('AWS::IAM::Role');
-      // The role's managed policy exists before the plan: GuardDuty validates the permissions at creation.
+      // The role's managed policy exists before the plan (GuardDuty validates the permissions at creation), and the
+      // handler retries while the new role propagates (test/lambda/guardduty-detector).
       const policyId = ((role.Properties.ManagedPolicyArns as Array<{ Ref: string }>)[0]!).Ref;
-      expect(plan![1].DependsOn).toContain(policyId);
+      expect(plan![1].DependsOn).toEqual(expect.arrayContaining([policyId, id(detection.customResources!.function.role.policy as never)]));
     }
     expect(detection.malwareProtection.map((m) => m.node.id)).toEqual(['MalwareProtectionQuarantineBucket', 'MalwareProtectionLandingBucket']);
   });
@@ -311,29 +358,44 @@ describe('ThreatDetection, creating the detector (dev)', () => {
     template.resourceCountIs('AWS::IAM::Policy', 0);
   });
 
-  test('acknowledgements: only the two documented IAM5 wildcards per scanning role and the dead-letter queue rules', () => {
+  test('acknowledgements: only the two documented IAM5 wildcards per scanning role, the GuardDuty function\'s, and the dead-letter queue rules', () => {
     const acks = listAcknowledgements(stack).filter((a) => a.path.includes('/Threats/'));
     expect(acks.map((a) => `${a.id} @ ${a.path.replace('TestStack/Threats/', '')}`).sort()).toEqual([
+      'AwsSolutions::AwsSolutions-IAM5[Resource::*] @ CustomResources/Function/Role/Policy/Resource',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:guardduty:<AWS::Region>:<AWS::AccountId>:detector/*] @ CustomResources/Function/Role/Policy/Resource',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:guardduty:<AWS::Region>:<AWS::AccountId>:malware-protection-plan/*] @ CustomResources/Function/Role/Policy/Resource',
       `AwsSolutions::AwsSolutions-IAM5[Resource::<${id(landing.bucket)}.Arn>/*] @ MalwareProtectionLandingBucket/Role/Policy/Resource`,
       `AwsSolutions::AwsSolutions-IAM5[Resource::<${id(quarantine.bucket)}.Arn>/*] @ MalwareProtectionQuarantineBucket/Role/Policy/Resource`,
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*] @ MalwareProtectionLandingBucket/Role/Policy/Resource',
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*] @ MalwareProtectionQuarantineBucket/Role/Policy/Resource',
       'AwsSolutions::AwsSolutions-SQS3 @ Alerts/UndeliveredAlerts/Resource',
       'Serverless::Serverless-SQSRedrivePolicy @ Alerts/UndeliveredAlerts/Resource',
-    ]);
+    ].sort());
   });
 });
 
 describe('ThreatDetection settings', () => {
   test('prod publishes finding updates every 15 minutes; an explicit frequency wins', () => {
-    build('prod').template.hasResourceProperties('AWS::GuardDuty::Detector', { FindingPublishingFrequency: 'FIFTEEN_MINUTES' });
-    build('prod', { findingPublishingFrequency: 'ONE_HOUR' }).template.hasResourceProperties('AWS::GuardDuty::Detector', { FindingPublishingFrequency: 'ONE_HOUR' });
+    build('prod').template.hasResourceProperties('Custom::GuardDutyDetector', { FindingPublishingFrequency: 'FIFTEEN_MINUTES' });
+    build('prod', { findingPublishingFrequency: 'ONE_HOUR' }).template.hasResourceProperties('Custom::GuardDutyDetector', { FindingPublishingFrequency: 'ONE_HOUR' });
+  });
+
+  test('a prod detector under -c destroyData=true without -c profile=prod is kept: the profile vetoes the opt-in', () => {
+    const { resources } = build('prod', {}, { destroyData: 'true' });
+    const [[, detector]] = ofType(resources, 'Custom::GuardDutyDetector') as [[string, Resource]];
+    expect(detector.DeletionPolicy).toBe('RetainExceptOnCreate');
+  });
+
+  test('under the dev destroy opt-in a created detector goes with the stack (an adopted one never: the handler deletes only what it created)', () => {
+    const { resources } = build('dev', {}, { profile: 'dev', destroyData: 'true' });
+    const [[, detector]] = ofType(resources, 'Custom::GuardDutyDetector') as [[string, Resource]];
+    expect(detector.DeletionPolicy).toBe('Delete');
   });
 
   test('runtime monitoring is opt-in and then manages agents on EC2, ECS Fargate and EKS', () => {
     const { resources } = build('dev', { runtimeMonitoring: true });
-    const [[, detector]] = ofType(resources, 'AWS::GuardDuty::Detector') as [[string, Resource]];
-    expect(detector.Properties.Features).toContainEqual({
+    const [[, detector]] = ofType(resources, 'Custom::GuardDutyDetector') as [[string, Resource]];
+    expect(JSON.parse(detector.Properties.Features as string)).toContainEqual({
       Name: 'RUNTIME_MONITORING',
       Status: 'ENABLED',
       AdditionalConfiguration: [
@@ -342,8 +404,8 @@ describe('ThreatDetection settings', () => {
         { Name: 'EKS_ADDON_MANAGEMENT', Status: 'ENABLED' },
       ],
     });
-    const plain = ofType(build('dev').resources, 'AWS::GuardDuty::Detector')[0]![1];
-    expect(JSON.stringify(plain.Properties.Features)).not.toContain('RUNTIME_MONITORING');
+    const plain = ofType(build('dev').resources, 'Custom::GuardDutyDetector')[0]![1];
+    expect(plain.Properties.Features).not.toContain('RUNTIME_MONITORING');
   });
 
   test('a custom minimum severity is matched numerically', () => {
@@ -359,7 +421,7 @@ describe('ThreatDetection settings', () => {
     const curated = new SecureBucket(stack, 'Curated', { classification: Classification.INTERNAL, keys, accessLogBucket: logs });
     const plain = new SecureBucket(stack, 'Plain', { classification: Classification.INTERNAL, keys, accessLogBucket: logs });
     curated.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(new Queue(stack, 'Loads')));
-    new ThreatDetection(stack, 'Threats', { keys, profile: resolveProfile('dev'), protectedBuckets: [curated.bucket, plain.bucket] });
+    new ThreatDetection(stack, 'Threats', { keys, network: networkOf(stack, keys), profile: resolveProfile('dev'), protectedBuckets: [curated.bucket, plain.bucket] });
     const template = Template.fromStack(stack);
     // Only the bucket that already had notifications gets the custom resource, and it now includes EventBridge.
     template.resourceCountIs('Custom::S3BucketNotifications', 1);
@@ -378,16 +440,43 @@ describe('ThreatDetection adopting an existing detector', () => {
   const existing = '12abc34d567e8fa901bc2d34e56789f0';
   const { template, detection } = build('prod', { existingDetectorId: existing });
 
-  test('creates no detector and reports the adopted id', () => {
+  test('no detector custom resource: the given id is used as is', () => {
     template.resourceCountIs('AWS::GuardDuty::Detector', 0);
+    template.resourceCountIs('Custom::GuardDutyDetector', 0);
     expect(detection.detectorId).toBe(existing);
     expect(detection.detector).toBeUndefined();
   });
 
   test('still protects the buckets and alerts on findings', () => {
-    template.resourceCountIs('AWS::GuardDuty::MalwareProtectionPlan', 2);
+    template.resourceCountIs('Custom::GuardDutyMalwareProtectionPlan', 2);
     template.resourceCountIs('AWS::Events::Rule', 1);
     template.resourceCountIs('AWS::SNS::Topic', 1);
+  });
+
+  test('with no bucket to protect, no function and no network are needed', () => {
+    const stack = testStack();
+    const keys = new DataKeys(stack, 'Keys');
+    const adopted = new ThreatDetection(stack, 'Threats', { keys, profile: resolveProfile('prod'), existingDetectorId: existing });
+    expect(adopted.customResources).toBeUndefined();
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 0);
+  });
+});
+
+describe('the blueprint stack and -c guardDutyDetectorId', () => {
+  const detectorResources = (context: Record<string, unknown>) => {
+    const stack = buildPipelineStack(testApp(context));
+    const template = Template.fromStack(stack);
+    return { stack, detectors: template.findResources('Custom::GuardDutyDetector'), native: template.findResources('AWS::GuardDuty::Detector') };
+  };
+
+  test('without the context, the detector is adopted or created at deploy time; with it, that detector is used and no custom resource is made', () => {
+    const byDefault = detectorResources({});
+    expect(Object.keys(byDefault.native)).toEqual([]);
+    expect(Object.values(byDefault.detectors).map((r) => r.DeletionPolicy)).toEqual(['RetainExceptOnCreate']);
+    const given = detectorResources({ guardDutyDetectorId: '12abc34d567e8fa901bc2d34e56789f0' });
+    expect(Object.keys(given.detectors)).toEqual([]);
+    expect(Object.keys(given.native)).toEqual([]);
+    expect(given.stack.pipeline.threatDetection.detectorId).toBe('12abc34d567e8fa901bc2d34e56789f0');
   });
 });
 
@@ -404,9 +493,28 @@ describe('ThreatDetection refusals', () => {
     throw new Error('expected a ConfigurationError');
   }
   const profile = resolveProfile('dev');
+  const ADOPTED = '12abc34d567e8fa901bc2d34e56789f0';
+
+  test('a detector to find or create, or buckets to protect, without the network the GuardDuty function runs in', () => {
+    for (const props of [{}, { existingDetectorId: ADOPTED }]) {
+      const error = refused((stack, keys) => {
+        const logs = new AccessLogBucket(stack, 'Logs');
+        const owned = new SecureBucket(stack, 'Owned', { classification: Classification.RESTRICTED, keys, accessLogBucket: logs });
+        return new ThreatDetection(stack, 'T', { keys, profile, ...props, protectedBuckets: [owned.bucket] });
+      });
+      expect(error.problems.map((p) => p.path)).toEqual(['network']);
+      expect(error.message).toMatch(/pass the SecureNetwork/);
+    }
+  });
+
+  test.each([[{}], ['vpc-123'], [42]])('a network that is not a SecureNetwork (%p) is refused by name', (network) => {
+    const error = refused((stack, keys) => new ThreatDetection(stack, 'T', { keys, profile, network: network as never }));
+    expect(error.problems.map((p) => p.path)).toEqual(['network']);
+    expect(error.message).toMatch(/is not a SecureNetwork/);
+  });
 
   test.each([[0], [0.5], [8], [Number.NaN]])('minimumSeverity %p', (minimumSeverity) => {
-    const error = refused((stack, keys) => new ThreatDetection(stack, 'T', { keys, profile, minimumSeverity }));
+    const error = refused((stack, keys) => new ThreatDetection(stack, 'T', { keys, profile, minimumSeverity, existingDetectorId: ADOPTED }));
     expect(error.problems.map((p) => p.path)).toEqual(['minimumSeverity']);
     expect(error.message).toMatch(/would silence High findings/);
   });
@@ -425,7 +533,7 @@ describe('ThreatDetection refusals', () => {
       });
     });
     expect(error.problems.map((p) => p.path)).toEqual([
-      'existingDetectorId', 'findingPublishingFrequency', 'alarmEmail', 'protectedBuckets[1]', 'protectedBuckets[2]',
+      'existingDetectorId', 'findingPublishingFrequency', 'alarmEmail', 'protectedBuckets[1]', 'protectedBuckets[2]', 'network',
     ]);
     expect(error.message).toMatch(/aws guardduty list-detectors/);
     expect(error.message).toMatch(/is imported, so its bucket policy cannot get the statements/);
@@ -433,7 +541,7 @@ describe('ThreatDetection refusals', () => {
   });
 
   test.each([[{}], [42], [Object.create(null)], [['security@example.com']]])('an alarmEmail that is not a string (%p) is refused by name, not a TypeError', (alarmEmail) => {
-    const error = refused((stack, keys) => new ThreatDetection(stack, 'T', { keys, profile, alarmEmail: alarmEmail as never }));
+    const error = refused((stack, keys) => new ThreatDetection(stack, 'T', { keys, profile, alarmEmail: alarmEmail as never, existingDetectorId: ADOPTED }));
     expect(error.problems.map((p) => p.path)).toEqual(['alarmEmail']);
   });
 

@@ -1,13 +1,14 @@
 /**
  * The audit trail: a multi-region CloudTrail trail (or an adopted one) and security alarms on its log group.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import { CfnTrail, ITrailRef } from 'aws-cdk-lib/aws-cloudtrail';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { IKey } from 'aws-cdk-lib/aws-kms';
 import { IBucket, ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -229,6 +230,8 @@ export class AuditTrail extends Construct {
       conditions: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceArn': trailArn } },
     }));
 
+    this.admitTrailToBucketKey(key, trailName, trailArn, account);
+
     const logGroup = encryptedLogGroup(this, 'LogGroup', { key, retentionDays: props.profile.platformLogRetentionDays });
     // CloudTrail only accepts a delivery role of the trail's own account; the grant covers this one log group.
     const logsRole = new ManagedPolicyRole(this, 'LogsRole', {
@@ -270,6 +273,27 @@ export class AuditTrail extends Construct {
     trail.node.addDependency(bucket.bucket.policy!);
     trail.node.addDependency(logsRole.policy);
     return { trail, bucket, logGroup };
+  }
+
+  /**
+   * The trail bucket encrypts with an S3 Bucket Key under the audit key. CloudTrail documents that kms:Decrypt is then
+   * required in the key policy to create or update a trail with SSE-KMS (Configure AWS KMS key policies for
+   * CloudTrail, "Required KMS key policy elements for trails"). DataKeys admits CloudTrail to GenerateDataKey and
+   * DescribeKey only; this adds Decrypt for exactly this trail (aws:SourceArn) of this account. An imported audit key's
+   * policy cannot be changed here: the statement to add is printed as a warning instead.
+   */
+  private admitTrailToBucketKey(key: IKey, trailName: string, trailArn: string, account: string): void {
+    const statement = new PolicyStatement({
+      sid: `CloudTrail${this.node.id.replace(/[^A-Za-z0-9]/g, '')}DecryptsWithBucketKey`,
+      principals: [new ServicePrincipal('cloudtrail.amazonaws.com')],
+      actions: ['kms:Decrypt'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceArn': trailArn, 'aws:SourceAccount': account } },
+    });
+    if (!key.addToResourcePolicy(statement).statementAdded) {
+      Annotations.of(this).addWarningV2('secure-data-pipeline:trail-key-decrypt',
+        `The audit key is imported, so its key policy was not changed: add an Allow of kms:Decrypt for the service principal cloudtrail.amazonaws.com with aws:SourceArn = arn:<partition>:cloudtrail:<region>:<account>:trail/${trailName}, or creating the trail fails (the trail bucket uses an S3 Bucket Key).`);
+    }
   }
 }
 

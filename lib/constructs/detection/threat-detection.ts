@@ -2,16 +2,17 @@
  * Threat detection: the account's GuardDuty detector (adopted or created), Malware Protection for S3 on the
  * buckets that receive outside data, and findings at or above a severity delivered to an encrypted SNS topic.
  */
-import { Token } from 'aws-cdk-lib';
+import { CustomResource, Token } from 'aws-cdk-lib';
 import { Match, Rule } from 'aws-cdk-lib/aws-events';
-import { CfnDetector } from 'aws-cdk-lib/aws-guardduty';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { Profile } from '../../config';
 import { describeValue, ProblemCollector } from '../../errors';
-import { dataRemovalPolicy } from '../common/removal';
 import { DataKeys } from '../keys/data-keys';
+import { applyProfileToRemoval } from '../common/removal';
+import { SecureNetwork } from '../network/secure-network';
+import { GuardDutyCustomResources } from './guardduty-custom-resources';
 import { checkProtectable, S3MalwareProtection } from './s3-malware-protection';
 import { isEmailAddress, SecurityAlertTopic } from './security-alert-topic';
 
@@ -27,11 +28,14 @@ export interface ThreatDetectionProps {
   readonly keys: DataKeys;
   readonly profile: Profile;
   /**
-   * The detector GuardDuty already has in this account and region (`aws guardduty list-detectors`). Only one
-   * detector may exist per account and region: without this, a second one fails to deploy with
-   * "The request is rejected because a detector already exists for the current account".
-   * The adopted detector's features stay as its owner configured them.
-   * @default a new detector is created
+   * Where the deploy-time GuardDuty function runs (isolated tier, GuardDuty interface endpoint). Required unless
+   * `existingDetectorId` is given and no bucket is protected. @default none
+   */
+  readonly network?: SecureNetwork;
+  /**
+   * The detector GuardDuty already has in this account and region (`aws guardduty list-detectors`), adopted as is,
+   * with no deploy-time lookup. @default adopt the account's detector if it has one (found at deploy time), else
+   * create one with DETECTOR_FEATURES
    */
   readonly existingDetectorId?: string;
   /**
@@ -68,10 +72,15 @@ export function defaultFindingPublishingFrequency(profile: Profile): FindingPubl
 }
 
 export class ThreatDetection extends Construct {
-  /** The detector id (created or adopted). */
+  /** The detector id (adopted or created). */
   public readonly detectorId: string;
-  /** The detector this construct created; undefined when one was adopted. */
-  public readonly detector?: CfnDetector;
+  /**
+   * The custom resource that adopts the account's detector or creates one (`Custom::GuardDutyDetector`);
+   * undefined when `existingDetectorId` named it.
+   */
+  public readonly detector?: CustomResource;
+  /** The function behind the detector and malware-plan custom resources; undefined when none is needed. */
+  public readonly customResources?: GuardDutyCustomResources;
   /** Receives GuardDuty findings; AuditTrail and others send their alarms here too. */
   public readonly alarmTopic: ITopic;
   public readonly alerts: SecurityAlertTopic;
@@ -105,29 +114,45 @@ export class ThreatDetection extends Construct {
         problems.add(`protectedBuckets[${i}]`, `${bucket.node.path} is listed twice`, 'list each bucket once');
       }
     });
+    const needsFunction = detectorId === undefined || buckets.length > 0;
+    const network: unknown = props.network;
+    if (network !== undefined && !(network instanceof SecureNetwork)) {
+      problems.add('network', `${describeValue(network)} is not a SecureNetwork`, 'pass the pipeline\'s SecureNetwork (e.g. SecurePipeline.network)');
+    } else if (needsFunction && network === undefined) {
+      problems.add('network', 'is missing: the detector is adopted or created, and malware protection plans are created, by a function in the VPC',
+        'pass the SecureNetwork (its isolated tier reaches GuardDuty through the interface endpoint), or existingDetectorId with no protectedBuckets');
+    }
     problems.throwIfAny();
+    // A created detector is kept on stack deletion unless the app opted in to destroying data; a prod profile vetoes that.
+    applyProfileToRemoval(this, props.profile);
     this.minimumSeverity = severity;
+    if (needsFunction) {
+      this.customResources = new GuardDutyCustomResources(this, 'CustomResources', { network: props.network!, keys: props.keys, profile: props.profile });
+    }
 
     if (detectorId !== undefined) {
       this.detectorId = detectorId;
     } else {
-      const features: CfnDetector.CFNFeatureConfigurationProperty[] = DETECTOR_FEATURES.map((f) => ({ name: f.name, status: 'ENABLED' }));
+      const features: Array<{ Name: string; Status: string; AdditionalConfiguration?: Array<{ Name: string; Status: string }> }> =
+        DETECTOR_FEATURES.map((f) => ({ Name: f.name, Status: 'ENABLED' }));
       if (props.runtimeMonitoring) {
         features.push({
-          name: 'RUNTIME_MONITORING',
-          status: 'ENABLED',
-          additionalConfiguration: ['EC2_AGENT_MANAGEMENT', 'ECS_FARGATE_AGENT_MANAGEMENT', 'EKS_ADDON_MANAGEMENT']
-            .map((name) => ({ name, status: 'ENABLED' })),
+          Name: 'RUNTIME_MONITORING',
+          Status: 'ENABLED',
+          AdditionalConfiguration: ['EC2_AGENT_MANAGEMENT', 'ECS_FARGATE_AGENT_MANAGEMENT', 'EKS_ADDON_MANAGEMENT']
+            .map((name) => ({ Name: name, Status: 'ENABLED' })),
         });
       }
-      this.detector = new CfnDetector(this, 'Detector', {
-        enable: true,
+      // One detector per account and region: adopted where one exists (organisation accounts usually have one), else
+      // created. Deleting a created detector deletes its findings, which are audit evidence: kept on stack deletion.
+      // Not 'Detector': that logical id held the AWS::GuardDuty::Detector of earlier versions, and CloudFormation
+      // cannot change a resource's type in place. Under a new id the old detector (DeletionPolicy Retain) is dropped
+      // from the template and kept, and this resource finds and adopts it.
+      this.detector = this.customResources!.detector(this, 'AccountDetector', {
         findingPublishingFrequency: props.findingPublishingFrequency ?? defaultFindingPublishingFrequency(props.profile),
         features,
       });
-      // Deleting a detector deletes its findings, which are audit evidence: retained like other data stores.
-      this.detector.applyRemovalPolicy(dataRemovalPolicy(this, undefined, 'removalPolicy'));
-      this.detectorId = this.detector.ref;
+      this.detectorId = this.detector.getAttString('DetectorId');
     }
 
     this.alerts = new SecurityAlertTopic(this, 'Alerts', {
@@ -146,7 +171,9 @@ export class ThreatDetection extends Construct {
       targets: [this.alerts.ruleTarget()],
     });
 
-    this.malwareProtection = buckets.map((bucket) => new S3MalwareProtection(this, `MalwareProtection${constructIdFor(bucket)}`, { bucket }));
+    this.malwareProtection = buckets.map((bucket) => new S3MalwareProtection(this, `MalwareProtection${constructIdFor(bucket)}`, {
+      bucket, customResources: this.customResources!,
+    }));
   }
 }
 

@@ -69,6 +69,9 @@ export function defaultInterfaceEndpoints(region: string): Readonly<Record<strin
       resources: ['*'],
       conditions: { StringEquals: { 'aws:PrincipalAccount': account } },
     })]),
+    // GuardDuty's deploy-time function: adopting or creating the detector, creating malware protection plans
+    // (com.amazonaws.<region>.guardduty; https://docs.aws.amazon.com/guardduty/latest/ug/security-vpc-endpoints.html).
+    GuardDuty: awsService(InterfaceVpcEndpointAwsService.GUARDDUTY, region),
     // The MSK control plane: deploy-time lookup of the cluster's bootstrap brokers.
     Kafka: { service: mskApiEndpointService(region), privateDnsName: `kafka-api.${region}.api.aws`, resourceAccountCondition: true },
   };

@@ -48,7 +48,7 @@ export interface SecurePipelineProps {
   readonly availabilityZoneIds?: readonly string[];
   /** Email subscribed to security alerts. @default none */
   readonly alarmEmail?: string;
-  /** Adopt the account's GuardDuty detector instead of creating one. @default create */
+  /** The account's GuardDuty detector, adopted without a deploy-time lookup. @default adopt the account's detector if it has one, else create one */
   readonly existingDetectorId?: string;
   /** Adopt an existing or organization trail (existingTrail / useOrganizationTrail + existingLogGroup). @default create a trail */
   readonly auditTrail?: Pick<AuditTrailProps, 'existingTrail' | 'useOrganizationTrail' | 'existingLogGroup' | 'objectLock' | 'trailRetentionDays'>;
@@ -211,6 +211,7 @@ export class SecurePipeline extends Construct {
 
     this.threatDetection = new ThreatDetection(this, 'ThreatDetection', {
       keys: this.keys,
+      network: this.network,
       profile,
       protectedBuckets: [this.quarantineBucket.bucket],
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
