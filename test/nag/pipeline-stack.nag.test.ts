@@ -2,7 +2,11 @@
  * The whole blueprint under every pack: nothing unacknowledged (errors or warnings), every acknowledgement
  * still matches a real finding on exactly its resource, and the list of acknowledgements is a visible diff.
  */
-import { buildPipelineStack, ComplianceResult, expectAcknowledgementsMatchFindings, expectNoFindings, synthAndAudit } from '../helpers/app';
+import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
+import { SecurePipelineStack } from '../../lib/stacks/secure-pipeline-stack';
+import {
+  buildPipelineStack, ComplianceResult, EXAMPLE_DATASETS, expectAcknowledgementsMatchFindings, expectNoFindings, synthAndAudit, synthWithCompliance,
+} from '../helpers/app';
 
 describe.each(['dev', 'prod'])('SecurePipelineStack (%s) under every pack', (profile) => {
   let result: ComplianceResult;
@@ -20,5 +24,23 @@ describe.each(['dev', 'prod'])('SecurePipelineStack (%s) under every pack', (pro
 
   test('acknowledgement list (rule, resource path, reason)', () => {
     expect(result.acknowledgements.map((a) => `${a.id} @ ${a.path}: ${a.reason}`)).toMatchSnapshot();
+  });
+});
+
+describe('SecurePipelineStack with its environment pinned at synth (-c account=… -c region=…)', () => {
+  // A pinned region and account appear as literals in policies, so the findings an acknowledgement names must too.
+  test.each([
+    ['eu-west-1', {}],
+    ['us-east-1', { availabilityZoneIds: 'use1-az1,use1-az2' }],
+  ])('%s: zero unacknowledged errors and warnings', (region, context) => {
+    const result = synthWithCompliance((app) => {
+      new SecurePipelineStack(app, 'Pinned', {
+        env: { account: '111122223333', region },
+        profile: resolveProfile('dev'),
+        datasets: loadDatasetsConfig(EXAMPLE_DATASETS),
+      });
+    }, { profile: 'dev', ...context });
+    expect(result.error).toBeUndefined();
+    expectNoFindings(result);
   });
 });

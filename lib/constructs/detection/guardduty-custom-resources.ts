@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { Classification } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
 import { Profile } from '../../config';
-import { arnParts } from '../common/arn-parts';
+import { arnParts, findingArnPattern } from '../common/arn-parts';
 import { customResourceServiceTimeout } from '../common/custom-resource';
 import { destroyDataAllowed } from '../common/removal';
 import { PipelineFunction } from '../compute/pipeline-function';
@@ -87,7 +87,7 @@ export class GuardDutyCustomResources extends Construct {
       resources: SERVICE_LINKED_ROLES.map(([service, name]) => `arn:${partition}:iam::${account}:role/aws-service-role/${service}/${name}`),
       conditions: { StringEquals: { 'iam:AWSServiceName': SERVICE_LINKED_ROLES.map(([service]) => service) } },
     }));
-    acknowledge(role.policy, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:guardduty:<AWS::Region>:<AWS::AccountId>:detector/*]',
+    acknowledge(role.policy, findingArnPattern(this, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:guardduty:<AWS::Region>:<AWS::AccountId>:detector/*]'),
       'The detector id is known only at deploy time (adopted or created); the grant covers detectors of this account and region, of which GuardDuty allows one');
 
     const resource = new CustomResource(scope, id, {
@@ -121,7 +121,7 @@ export class GuardDutyCustomResources extends Construct {
         actions: ['guardduty:GetMalwareProtectionPlan', 'guardduty:UpdateMalwareProtectionPlan', 'guardduty:DeleteMalwareProtectionPlan'],
         resources: [`arn:${partition}:guardduty:${region}:${account}:malware-protection-plan/*`],
       }));
-      acknowledge(role.policy, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:guardduty:<AWS::Region>:<AWS::AccountId>:malware-protection-plan/*]',
+      acknowledge(role.policy, findingArnPattern(this, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:guardduty:<AWS::Region>:<AWS::AccountId>:malware-protection-plan/*]'),
         'A plan id is known only once GuardDuty created it; the grant covers plans of this account and region, which only this function creates');
     }
     // GuardDuty assumes the plan's role; passing it is allowed for exactly that role.
