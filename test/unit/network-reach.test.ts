@@ -68,9 +68,9 @@ describe('network reach of the dev blueprint', () => {
     ].sort());
   });
 
-  test('isolated functions (store, load, schema bootstrap, broker lookup) reach no CIDR: only security groups and the S3 prefix list', () => {
+  test('isolated functions (store, load, schema bootstrap, broker lookup, GuardDuty detector and plans) reach no CIDR: only security groups and the S3 prefix list', () => {
     const isolated = ofType('AWS::Lambda::Function').filter(([, f]) => JSON.stringify(f.Properties.VpcConfig.SubnetIds).includes('compute'));
-    expect(isolated.length).toBe(pipeline.store.size + 3);
+    expect(isolated.length).toBe(pipeline.store.size + 4);
     for (const [name, f] of isolated) {
       const carried = (f.Properties.VpcConfig.SecurityGroupIds as Json[]).map(groupOf);
       const rules = egressRules.filter(({ group }) => carried.includes(group)).map(({ rule }) => rule)

@@ -38,7 +38,10 @@ describe('custom resources', () => {
     const ours = new Set(pipeline.functions.map((f) => id(f.function)));
     const custom = Object.values(resources).filter((r) => r.Type.startsWith('Custom::')
       && ours.has((r.Properties.ServiceToken as { 'Fn::GetAtt'?: [string] })['Fn::GetAtt']?.[0] ?? ''));
-    expect(custom.map((r) => r.Type).sort()).toEqual(['Custom::MskBootstrapBrokers', 'Custom::PipelineSchema', 'Custom::S3PrefixList', 'Custom::VpcRestrictDefaultSG']);
+    expect(custom.map((r) => r.Type).sort()).toEqual([
+      'Custom::GuardDutyDetector', 'Custom::GuardDutyMalwareProtectionPlan',
+      'Custom::MskBootstrapBrokers', 'Custom::PipelineSchema', 'Custom::S3PrefixList', 'Custom::VpcRestrictDefaultSG',
+    ]);
     for (const resource of custom) {
       const fnId = (resource.Properties.ServiceToken as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
       const timeout = resources[fnId]!.Properties.Timeout as number;

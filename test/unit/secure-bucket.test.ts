@@ -196,3 +196,18 @@ describe('SecureBucket', () => {
     expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"s3:TlsVersion":1.3');
   });
 });
+
+describe('a bucket name given in bucketProps', () => {
+  test.each([
+    ['SecureBucket', (s: ReturnType<typeof setup>) => new SecureBucket(s.stack, 'Named', {
+      classification: Classification.INTERNAL, keys: s.keys, accessLogBucket: s.logs, bucketProps: { bucketName: 'team.raw-data' },
+    }).bucket],
+    ['AccessLogBucket', (s: ReturnType<typeof setup>) => new AccessLogBucket(s.stack, 'NamedLogs', { bucketProps: { bucketName: 'team.raw-data' } }).bucket],
+  ])('%s: is the base of a name unique per deployment, so a bucket an earlier stack kept never blocks this one', (_, make) => {
+    const s = setup();
+    const bucket = make(s);
+    const name = s.stack.resolve((bucket.node.defaultChild as { bucketName?: string }).bucketName);
+    // <name>-<first 8 hex of the stack id's UUID>, '.' turned into '-'
+    expect(name).toEqual({ 'Fn::Join': ['-', ['team-raw-data', { 'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }] }]] });
+  });
+});

@@ -358,7 +358,7 @@ describe('ThreatDetection, creating the detector (dev)', () => {
     template.resourceCountIs('AWS::IAM::Policy', 0);
   });
 
-  test('acknowledgements: only the two documented IAM5 wildcards per scanning role, the GuardDuty function\'s, and the dead-letter queue rules', () => {
+  test('acknowledgements: only the two documented IAM5 wildcards per scanning role, the GuardDuty function\'s (its IAM5 and its bound concurrency), and the dead-letter queue rules', () => {
     const acks = listAcknowledgements(stack).filter((a) => a.path.includes('/Threats/'));
     expect(acks.map((a) => `${a.id} @ ${a.path.replace('TestStack/Threats/', '')}`).sort()).toEqual([
       'AwsSolutions::AwsSolutions-IAM5[Resource::*] @ CustomResources/Function/Role/Policy/Resource',
@@ -369,6 +369,9 @@ describe('ThreatDetection, creating the detector (dev)', () => {
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*] @ MalwareProtectionLandingBucket/Role/Policy/Resource',
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*] @ MalwareProtectionQuarantineBucket/Role/Policy/Resource',
       'AwsSolutions::AwsSolutions-SQS3 @ Alerts/UndeliveredAlerts/Resource',
+      // No reservation: the function is invoked only by CloudFormation (LambdaBoundedConcurrency checks it).
+      'HIPAA.Security::HIPAA.Security-LambdaConcurrency @ CustomResources/Function/Function/Resource',
+      'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency @ CustomResources/Function/Function/Resource',
       'Serverless::Serverless-SQSRedrivePolicy @ Alerts/UndeliveredAlerts/Resource',
     ].sort());
   });

@@ -58,8 +58,8 @@ export class GuardDutyCustomResources extends Construct {
       network: props.network,
       keys: props.keys,
       profile: props.profile,
-      // The detector and every plan may be created in parallel by CloudFormation.
-      reservedConcurrency: 2,
+      // Invoked only by CloudFormation for the detector and the plans (a few at once during a deploy): no reservation.
+      concurrencyBound: { by: 'custom-resource' },
       timeout: GUARDDUTY_FUNCTION_TIMEOUT,
       description: `Deploy-time GuardDuty work of ${scope.node.path}: adopt or create the detector, create malware protection plans`,
     });

@@ -7,7 +7,7 @@ import { acknowledge } from '../../compliance/acknowledge';
 import { describeValue, ProblemCollector } from '../../errors';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
-import { acknowledgeNoReplication, checkBucketProps, ExtraBucketProps } from './bucket-policy';
+import { acknowledgeNoReplication, checkBucketProps, ExtraBucketProps, retainedBucketName } from './bucket-policy';
 
 export interface AccessLogBucketProps {
   /** Days access logs are kept: a whole number from 90 to 36500. @default 365 */
@@ -36,6 +36,7 @@ export class AccessLogBucket extends Construct {
 
     const bucket = new Bucket(this, 'Bucket', {
       ...props.bucketProps,
+      bucketName: retainedBucketName(props.bucketProps?.bucketName),
       // S3 server access log delivery writes with SSE-S3; this bucket holds request metadata, never records.
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

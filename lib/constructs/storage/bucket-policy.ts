@@ -11,6 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { acknowledge } from '../../compliance/acknowledge';
 import { describeValue, ProblemCollector } from '../../errors';
+import { deploymentUniqueName } from '../common/deployment-name';
 import { checkDuration } from '../common/prop-checks';
 
 /**
@@ -180,6 +181,16 @@ export function checkBucketProps(problems: ProblemCollector, props: unknown, lim
       : ['is not a bucket setting this construct takes', `remove it (accepted: lifecycleRules, ${Object.keys(ACCEPTED).join(', ')})`] as const;
     if (problem) problems.add(`bucketProps.${key}`, problem[0], problem[1]);
   }
+}
+
+/**
+ * The physical name of a retained bucket: a literal `bucketProps.bucketName` becomes the base of a name unique per
+ * deployment (`<name>-<8 hex of the stack id>`, '.' turned into '-'), so a bucket kept by an earlier stack never
+ * blocks this one with "already exists" (and the name stays findable by its prefix). A token is passed through.
+ */
+export function retainedBucketName(name: string | undefined): string | undefined {
+  if (name === undefined || Token.isUnresolved(name)) return name;
+  return deploymentUniqueName(name, 63);
 }
 
 /**

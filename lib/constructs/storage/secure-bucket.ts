@@ -11,7 +11,7 @@ import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { DataKeys } from '../keys/data-keys';
 import { AccessLogBucket } from './access-log-bucket';
-import { acknowledgeNoReplication, checkBucketProps, ExtraBucketProps } from './bucket-policy';
+import { acknowledgeNoReplication, checkBucketProps, ExtraBucketProps, retainedBucketName } from './bucket-policy';
 
 export interface SecureBucketProps {
   /** Decides the key, the version retention and the tag. */
@@ -74,6 +74,7 @@ export class SecureBucket extends Construct {
     this.encryptionKey = props.encryptionKey ?? props.keys!.keyFor(props.classification);
     this.bucket = new Bucket(this, 'Bucket', {
       ...props.bucketProps,
+      bucketName: retainedBucketName(props.bucketProps?.bucketName),
       encryption: BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,
