@@ -82,12 +82,26 @@ function isAccessDenied(e: unknown): boolean {
   return /AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(errorName(e));
 }
 
-/** A call the user's credentials may not be allowed: the check is reported as a warning instead of crashing. */
+/** No usable credentials at all (none found, expired, or not valid for AWS): nothing was checked. */
+function isMissingCredentials(e: unknown): boolean {
+  return /CredentialsProviderError|ExpiredToken|InvalidClientTokenId|UnrecognizedClient|TokenRefreshRequired|SSOTokenProviderFailure/i.test(errorName(e));
+}
+
+/**
+ * A call the user's credentials may not be allowed: the check is reported as a warning instead of crashing. Without
+ * usable credentials it is a failure: a preflight that checked nothing must not read as "0 failed".
+ */
 async function guarded(id: string, permission: string, run: () => Promise<Check | Check[]>): Promise<Check[]> {
   try {
     const result = await run();
     return Array.isArray(result) ? result : [result];
   } catch (e) {
+    if (isMissingCredentials(e)) {
+      return [{
+        id, status: 'fail', detail: `not checked: no usable AWS credentials (${errorText(e)})`,
+        fix: 'sign in to the account you will deploy to (aws sso login, AWS_PROFILE=<profile>, or aws configure) and run the preflight again',
+      }];
+    }
     return [{
       id, status: 'warn', detail: `could not check (${errorText(e)})`,
       fix: isAccessDenied(e) ? `allow ${permission} for these credentials and run the preflight again` : 'run the preflight again; if it persists, check this by hand',
@@ -215,6 +229,7 @@ async function quota(clients: PreflightClients, id: string, q: { serviceCode: st
   try {
     value = (await clients.serviceQuotas.send(new GetServiceQuotaCommand({ ServiceCode: q.serviceCode, QuotaCode: q.quotaCode }))).Quota?.Value;
   } catch (e) {
+    if (isMissingCredentials(e)) throw e; // guarded() reports it as a failure
     return {
       id, status: 'warn', detail: `could not read quota ${q.serviceCode}/${q.quotaCode} "${q.name}" (${errorText(e)})`,
       fix: isAccessDenied(e) ? 'allow servicequotas:GetServiceQuota, or check the quota in the Service Quotas console' : `check "${q.name}" in the Service Quotas console; ${what} need ${needed}`,

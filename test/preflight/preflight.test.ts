@@ -180,6 +180,21 @@ describe('preflight (AWS faked with aws-sdk-client-mock: no local AWS exists)', 
   });
 });
 
+describe('preflight without usable credentials', () => {
+  test('every check fails naming the sign-in fix: a preflight that checked nothing never reads as "0 failed"', async () => {
+    const noCredentials = { $error: { name: 'CredentialsProviderError', message: 'Could not load credentials from any providers' } };
+    const recorded = fixture('fresh-account');
+    for (const service of ['lambda', 'guardDuty', 'cloudTrail', 'ec2', 'cloudFormation', 'serviceQuotas']) {
+      for (const call of Object.keys(recorded[service])) recorded[service][call] = noCredentials;
+    }
+    const { checks } = await preflight(recorded);
+    expect(checks.length).toBeGreaterThanOrEqual(7);
+    for (const c of checks) {
+      expect(c).toMatchObject({ status: 'fail', detail: expect.stringContaining('no usable AWS credentials'), fix: expect.stringContaining('aws sso login') });
+    }
+  });
+});
+
 describe('CLI', () => {
   test('arguments: -c pairs, --region or AWS_REGION, profile resolved; bad ones are usage errors', () => {
     const args = parseCliArgs(['-c', 'profile=prod', '-c', 'availabilityZoneIds=use1-az1,use1-az2,use1-az4', '--region', 'us-east-1'], {});
