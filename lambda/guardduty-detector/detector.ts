@@ -11,7 +11,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { CustomResourceResult } from '../shared/cfn-response';
 import { DetectorFeature, errorKinds, GuardDutyApi, isNotFound } from './guardduty-api';
-import { isOwned, OWNER_TAG, ownerTags, Ownership, ROLLBACK_WINDOW_MS } from './ownership';
+import { isOwned, OWNER_TAG, ownerTags, Ownership, ROLLBACK_WINDOW_MS, tagCommandHint } from './ownership';
 
 export const ADOPTED = 'adopted:';
 export const CREATED = 'created:';
@@ -156,7 +156,7 @@ export async function onDetectorEvent(guardDuty: GuardDutyApi, event: CloudForma
     const settings = detectorSettings(event.ResourceProperties);
     const { Tags: tags } = await guardDuty.getDetector({ DetectorId: createdId });
     if (!isOwned(tags, ownership)) {
-      throw new Error(`detector ${createdId} does not carry the tag ${OWNER_TAG} of this stack, so this stack did not create it: refusing to change it`);
+      throw new Error(`detector ${createdId} does not carry the tag ${OWNER_TAG} of this stack, so this stack did not create it: refusing to change it (${tagCommandHint(ownership, `detector/${createdId}`)})`);
     }
     await guardDuty.updateDetector({
       DetectorId: createdId, Enable: true, FindingPublishingFrequency: settings.findingPublishingFrequency, Features: featuresToEnable(settings.features),

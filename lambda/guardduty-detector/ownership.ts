@@ -56,3 +56,14 @@ export function ownerTags(ownership: Ownership): Record<string, string> {
 export function isOwned(tags: Readonly<Record<string, string>> | undefined, ownership: Ownership): boolean {
   return ownership.ownerStackId !== undefined && tags?.[OWNER_TAG] === ownership.ownerStackId;
 }
+
+/**
+ * The command that marks a resource as this stack's, for the rare case where it is (created before owner tags
+ * existed): the fix named when an Update is refused. The ARN's partition, region and account are the stack's.
+ */
+export function tagCommandHint(ownership: Ownership, resource: string): string {
+  if (!ownership.ownerStackId) return `set ${OWNER_STACK_ID_VARIABLE} (${ownership.problem ?? 'not set'})`;
+  const [, partition, , region, account] = ownership.ownerStackId.split(':');
+  return `if this stack did create it, tag it: aws guardduty tag-resource --resource-arn arn:${partition}:guardduty:${region}:${account}:${resource} ` +
+    `--tags '${OWNER_TAG}=${ownership.ownerStackId}'`;
+}

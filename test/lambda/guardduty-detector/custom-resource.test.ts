@@ -260,6 +260,8 @@ describe('detector (GuardDuty faked with aws-sdk-client-mock: no local GuardDuty
     const body = await invoke(withPhysicalId(customResourceEvent('Update', DETECTOR_PROPS, server.url), `created:${EXISTING}`));
     expect(body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `created:${EXISTING}` });
     expect(body.Reason).toMatch(new RegExp(`detector ${EXISTING} does not carry the tag secure-data-pipeline:owner`));
+    // The fix for a detector this stack did create before owner tags existed: the tag, on exactly this detector's ARN.
+    expect(body.Reason).toContain(`aws guardduty tag-resource --resource-arn arn:aws:guardduty:eu-west-1:111122223333:detector/${EXISTING} --tags 'secure-data-pipeline:owner=${STACK_ID}'`);
     expect(guardDuty.commandCalls(UpdateDetectorCommand)).toHaveLength(0);
   });
 
