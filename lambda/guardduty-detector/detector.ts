@@ -1,13 +1,17 @@
 /**
  * The account's GuardDuty detector, adopted or created. GuardDuty allows one detector per account and region, and
  * organisation accounts usually have one already: Create adopts it if ListDetectors finds one (`adopted:<id>`),
- * otherwise creates one with the requested features (`created:<id>`). Update changes only a detector this resource
- * created. Delete removes only a detector this resource created; the construct's DeletionPolicy
- * (RetainExceptOnCreate) makes CloudFormation call Delete only when rolling back the deploy that created it.
+ * otherwise creates one with the requested features (`created:<id>`), tagged with its owner stack (ownership.ts).
+ * The event may be forged, so `created:<id>` proves nothing: Update and Delete first ask GuardDuty whether the
+ * detector carries this stack's owner tag. Update changes only such a detector, and never disables a feature. Delete
+ * removes only such a detector, and only under the destroy opt-in or within ROLLBACK_WINDOW_MS of its creation (the
+ * construct's DeletionPolicy RetainExceptOnCreate makes CloudFormation call Delete only when rolling back the deploy
+ * that created it); otherwise it keeps the detector, logs why and answers SUCCESS (a Delete must not block a stack).
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { CustomResourceResult } from '../shared/cfn-response';
 import { DetectorFeature, errorKinds, GuardDutyApi, isNotFound } from './guardduty-api';
+import { isOwned, OWNER_TAG, ownerTags, Ownership, ROLLBACK_WINDOW_MS, tagCommandHint } from './ownership';
 
 export const ADOPTED = 'adopted:';
 export const CREATED = 'created:';
@@ -56,7 +60,10 @@ async function adopt(guardDuty: GuardDutyApi, id: string): Promise<CustomResourc
   return { PhysicalResourceId: `${ADOPTED}${id}`, Data: { DetectorId: id, Adopted: 'true' } };
 }
 
-async function createOrAdopt(guardDuty: GuardDutyApi, event: CloudFormationCustomResourceEvent, settings: DetectorSettings, signal?: AbortSignal): Promise<CustomResourceResult> {
+async function createOrAdopt(guardDuty: GuardDutyApi, event: CloudFormationCustomResourceEvent, settings: DetectorSettings, ownership: Ownership,
+  signal?: AbortSignal): Promise<CustomResourceResult> {
+  // Checked before any call: a detector without the owner tag could never be updated or deleted by this stack.
+  const tags = ownerTags(ownership);
   const existing = await listDetectorIds(guardDuty);
   if (existing.length > 0) return adopt(guardDuty, existing[0]!);
   let id: string | undefined;
@@ -67,6 +74,7 @@ async function createOrAdopt(guardDuty: GuardDutyApi, event: CloudFormationCusto
       ClientToken: event.RequestId.slice(0, 64),
       FindingPublishingFrequency: settings.findingPublishingFrequency,
       Features: settings.features,
+      Tags: tags,
     }));
   } catch (e) {
     // Someone else created one between our list and create: adopt it rather than fail.
@@ -83,22 +91,61 @@ async function createOrAdopt(guardDuty: GuardDutyApi, event: CloudFormationCusto
   return { PhysicalResourceId: `${CREATED}${id}`, Data: { DetectorId: id, Adopted: 'false' } };
 }
 
-export async function onDetectorEvent(guardDuty: GuardDutyApi, event: CloudFormationCustomResourceEvent, signal?: AbortSignal): Promise<CustomResourceResult> {
+/**
+ * Features for UpdateDetector: only ENABLED ones (and their ENABLED additional configurations). Update never switches
+ * anything off: a forged Update could otherwise disable detection, and switching a feature off is done in GuardDuty
+ * by its owner. A feature left out of UpdateDetector keeps its current status.
+ */
+export function featuresToEnable(features: readonly DetectorFeature[]): DetectorFeature[] {
+  return features.filter((f) => f.Status === 'ENABLED').map((f) => (f.AdditionalConfiguration === undefined ? f : {
+    ...f, AdditionalConfiguration: f.AdditionalConfiguration.filter((c) => c.Status === 'ENABLED'),
+  }));
+}
+
+/** Why an owned detector must not be deleted now, or undefined when it may be (destroy opt-in, or the rollback of its creation). */
+function reasonToKeep(createdAt: string | undefined, ownership: Ownership): string | undefined {
+  if (ownership.deleteDetectorWithStack) return undefined;
+  const created = createdAt === undefined ? NaN : Date.parse(createdAt);
+  if (!Number.isNaN(created) && ownership.now() - created < ROLLBACK_WINDOW_MS) return undefined;
+  return `it was created ${Number.isNaN(created) ? 'at an unknown time' : `at ${createdAt}`}, more than ${ROLLBACK_WINDOW_MS / 3_600_000} h ago (not the rollback of its creation), ` +
+    'and the stack keeps its detector (deploy with -c profile=dev -c destroyData=true to delete it with the stack)';
+}
+
+async function deleteCreated(guardDuty: GuardDutyApi, id: string, ownership: Ownership): Promise<void> {
+  let detector: Awaited<ReturnType<GuardDutyApi['getDetector']>>;
+  try {
+    detector = await guardDuty.getDetector({ DetectorId: id });
+  } catch (e) {
+    if (isNotFound(e)) return;
+    throw e;
+  }
+  if (!isOwned(detector.Tags, ownership)) {
+    ownership.log(`Delete: detector ${id} kept: it does not carry the tag ${OWNER_TAG} of this stack, so this stack did not create it`);
+    return;
+  }
+  const keep = reasonToKeep(detector.CreatedAt, ownership);
+  if (keep) {
+    ownership.log(`Delete: detector ${id} kept: ${keep}`);
+    return;
+  }
+  try {
+    await guardDuty.deleteDetector({ DetectorId: id });
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
+
+export async function onDetectorEvent(guardDuty: GuardDutyApi, event: CloudFormationCustomResourceEvent, ownership: Ownership,
+  signal?: AbortSignal): Promise<CustomResourceResult> {
   if (event.RequestType === 'Create') {
-    return createOrAdopt(guardDuty, event, detectorSettings(event.ResourceProperties), signal);
+    return createOrAdopt(guardDuty, event, detectorSettings(event.ResourceProperties), ownership, signal);
   }
   const physicalId = event.PhysicalResourceId;
   const adoptedId = physicalId.startsWith(ADOPTED) ? physicalId.slice(ADOPTED.length) : undefined;
   const createdId = physicalId.startsWith(CREATED) ? physicalId.slice(CREATED.length) : undefined;
   if (event.RequestType === 'Delete') {
-    // Only a detector this resource created goes; an adopted one, or a failed create (no detector), is left alone.
-    if (createdId && DETECTOR_ID.test(createdId)) {
-      try {
-        await guardDuty.deleteDetector({ DetectorId: createdId });
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-    }
+    // Only a detector this stack created (per GuardDuty's tags) goes; an adopted one, or a failed create (no detector), is left alone.
+    if (createdId && DETECTOR_ID.test(createdId)) await deleteCreated(guardDuty, createdId, ownership);
     return { PhysicalResourceId: physicalId };
   }
   if (adoptedId && DETECTOR_ID.test(adoptedId)) {
@@ -107,8 +154,12 @@ export async function onDetectorEvent(guardDuty: GuardDutyApi, event: CloudForma
   }
   if (createdId && DETECTOR_ID.test(createdId)) {
     const settings = detectorSettings(event.ResourceProperties);
+    const { Tags: tags } = await guardDuty.getDetector({ DetectorId: createdId });
+    if (!isOwned(tags, ownership)) {
+      throw new Error(`detector ${createdId} does not carry the tag ${OWNER_TAG} of this stack, so this stack did not create it: refusing to change it (${tagCommandHint(ownership, `detector/${createdId}`)})`);
+    }
     await guardDuty.updateDetector({
-      DetectorId: createdId, Enable: true, FindingPublishingFrequency: settings.findingPublishingFrequency, Features: settings.features,
+      DetectorId: createdId, Enable: true, FindingPublishingFrequency: settings.findingPublishingFrequency, Features: featuresToEnable(settings.features),
     });
     return { PhysicalResourceId: physicalId, Data: { DetectorId: createdId, Adopted: 'false' } };
   }

@@ -15,8 +15,10 @@ export interface GuardDutyApi {
     ClientToken?: string;
     FindingPublishingFrequency?: string;
     Features?: DetectorFeature[];
+    Tags?: Record<string, string>;
   }): Promise<{ DetectorId?: string }>;
-  getDetector(input: { DetectorId: string }): Promise<{ Status?: string }>;
+  /** CreatedAt is GuardDuty's timestamp text (ISO 8601). */
+  getDetector(input: { DetectorId: string }): Promise<{ Status?: string; CreatedAt?: string; Tags?: Record<string, string> }>;
   updateDetector(input: { DetectorId: string; Enable?: boolean; FindingPublishingFrequency?: string; Features?: DetectorFeature[] }): Promise<unknown>;
   deleteDetector(input: { DetectorId: string }): Promise<unknown>;
   createMalwareProtectionPlan(input: {
@@ -24,7 +26,9 @@ export interface GuardDutyApi {
     Role: string;
     ProtectedResource: { S3Bucket: { BucketName: string } };
     Actions?: { Tagging?: { Status: string } };
+    Tags?: Record<string, string>;
   }): Promise<{ MalwareProtectionPlanId?: string }>;
+  getMalwareProtectionPlan(input: { MalwareProtectionPlanId: string }): Promise<{ Tags?: Record<string, string> }>;
   updateMalwareProtectionPlan(input: { MalwareProtectionPlanId: string; Role?: string; Actions?: { Tagging?: { Status: string } } }): Promise<unknown>;
   deleteMalwareProtectionPlan(input: { MalwareProtectionPlanId: string }): Promise<unknown>;
 }

@@ -19,6 +19,7 @@ export function guardDutyApi(client: GuardDuty): GuardDutyApi {
     updateDetector: (input) => client.updateDetector(input as UpdateDetectorCommandInput),
     deleteDetector: (input) => client.deleteDetector(input),
     createMalwareProtectionPlan: (input) => client.createMalwareProtectionPlan(input as CreateMalwareProtectionPlanCommandInput),
+    getMalwareProtectionPlan: (input) => client.getMalwareProtectionPlan(input),
     updateMalwareProtectionPlan: (input) => client.updateMalwareProtectionPlan(input as UpdateMalwareProtectionPlanCommandInput),
     deleteMalwareProtectionPlan: (input) => client.deleteMalwareProtectionPlan(input),
   };

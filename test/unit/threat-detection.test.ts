@@ -67,6 +67,10 @@ function conditionsHold(conditions: Record<string, unknown>, request: Record<str
   }));
 }
 
+function functionVariables(resources: Record<string, Resource>, functionId: string): Record<string, unknown> {
+  return (resources[functionId]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
 function bucketPolicyStatements(resources: Record<string, Resource>, bucketId: string): Statement[] {
   const policy = ofType(resources, 'AWS::S3::BucketPolicy').find(([, r]) => JSON.stringify(r.Properties.Bucket) === JSON.stringify({ Ref: bucketId }));
   return (policy![1].Properties.PolicyDocument as { Statement: Statement[] }).Statement;
@@ -118,8 +122,16 @@ describe('ThreatDetection, creating the detector (dev)', () => {
     const bySid = Object.fromEntries(statements.filter((x) => x.Sid).map((x) => [x.Sid, x]));
     expect(actions(bySid.FindOrCreateTheDetector)).toEqual(['guardduty:CreateDetector', 'guardduty:ListDetectors']);
     expect(bySid.FindOrCreateTheDetector!.Resource).toBe('*');
-    expect(actions(bySid.ManageDetectorsOfThisAccountAndRegion)).toEqual(['guardduty:DeleteDetector', 'guardduty:GetDetector', 'guardduty:UpdateDetector']);
+    // TagResource: the detector and plans are created with the owner tag.
+    expect(actions(bySid.ManageDetectorsOfThisAccountAndRegion)).toEqual(['guardduty:DeleteDetector', 'guardduty:GetDetector', 'guardduty:TagResource', 'guardduty:UpdateDetector']);
     expect(bySid.ManageDetectorsOfThisAccountAndRegion!.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':guardduty:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':detector/*']] });
+    expect(actions(bySid.ManageMalwareProtectionPlansOfThisAccountAndRegion)).toEqual([
+      'guardduty:DeleteMalwareProtectionPlan', 'guardduty:GetMalwareProtectionPlan', 'guardduty:TagResource', 'guardduty:UpdateMalwareProtectionPlan',
+    ]);
+    expect(bySid.ManageMalwareProtectionPlansOfThisAccountAndRegion!.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':guardduty:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':malware-protection-plan/*']] });
+    // Tagging is granted on exactly these two patterns, nowhere else.
+    const tagging = statements.filter((x) => actions(x).includes('guardduty:TagResource')).map((x) => x.Sid).sort();
+    expect(tagging).toEqual(['ManageDetectorsOfThisAccountAndRegion', 'ManageMalwareProtectionPlansOfThisAccountAndRegion']);
     expect(bySid.CreateGuardDutyServiceLinkedRoles).toMatchObject({
       Action: 'iam:CreateServiceLinkedRole',
       Condition: { StringEquals: { 'iam:AWSServiceName': ['guardduty.amazonaws.com', 'malware-protection.guardduty.amazonaws.com'] } },
@@ -129,6 +141,13 @@ describe('ThreatDetection, creating the detector (dev)', () => {
     const passRole = statements.filter((x) => actions(x).includes('iam:PassRole'));
     const passed = passRole.flatMap((x) => [x.Resource].flat()).map((r) => JSON.stringify(r)).sort();
     expect(passed).toEqual(detection.malwareProtection.map((m) => JSON.stringify({ 'Fn::GetAtt': [id(m.role), 'Arn'] })).sort());
+  });
+
+  test('the GuardDuty function knows its owner stack from its environment (the owner tag\'s value), and deletes no detector with the stack', () => {
+    const fn = resources[id(detection.customResources!.function.function)]!;
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.OWNER_STACK_ID).toEqual({ Ref: 'AWS::StackId' });
+    expect(variables.DELETE_DETECTOR_WITH_STACK).toBe('false');
   });
 
   test('one malware protection plan per protected bucket, tagging results, with its own role, created after the role\'s policy', () => {
@@ -384,15 +403,23 @@ describe('ThreatDetection settings', () => {
   });
 
   test('a prod detector under -c destroyData=true without -c profile=prod is kept: the profile vetoes the opt-in', () => {
-    const { resources } = build('prod', {}, { destroyData: 'true' });
+    const { resources, detection, id } = build('prod', {}, { destroyData: 'true' });
     const [[, detector]] = ofType(resources, 'Custom::GuardDutyDetector') as [[string, Resource]];
     expect(detector.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(functionVariables(resources, id(detection.customResources!.function.function)).DELETE_DETECTOR_WITH_STACK).toBe('false');
   });
 
   test('under the dev destroy opt-in a created detector goes with the stack (an adopted one never: the handler deletes only what it created)', () => {
-    const { resources } = build('dev', {}, { profile: 'dev', destroyData: 'true' });
+    const { resources, detection, id } = build('dev', {}, { profile: 'dev', destroyData: 'true' });
     const [[, detector]] = ofType(resources, 'Custom::GuardDutyDetector') as [[string, Resource]];
     expect(detector.DeletionPolicy).toBe('Delete');
+    // The function deletes a detector older than a rollback only under this opt-in (and only one it tagged as its own).
+    const variables = functionVariables(resources, id(detection.customResources!.function.function));
+    expect(variables.DELETE_DETECTOR_WITH_STACK).toBe('true');
+    expect(variables.OWNER_STACK_ID).toEqual({ Ref: 'AWS::StackId' });
+    // One opt-in is not enough.
+    const devOnly = build('dev', {}, { profile: 'dev' });
+    expect(functionVariables(devOnly.resources, devOnly.id(devOnly.detection.customResources!.function.function)).DELETE_DETECTOR_WITH_STACK).toBe('false');
   });
 
   test('runtime monitoring is opt-in and then manages agents on EC2, ECS Fargate and EKS', () => {

@@ -2,8 +2,12 @@
  * GuardDuty's deploy-time work, done by one hardened PipelineFunction (lambda/guardduty-detector) in the isolated
  * tier, reaching GuardDuty through its interface endpoint: adopting or creating the account's detector, and creating
  * Malware Protection plans once their new role works (GuardDuty rejects a role that has not propagated yet).
+ *
+ * Anyone allowed to invoke the function could send it a forged event, so the function trusts GuardDuty, not the
+ * event: what it creates is tagged `secure-data-pipeline:owner` = this stack's id (OWNER_STACK_ID in its environment),
+ * and it updates or deletes only what carries that tag (lambda/guardduty-detector/ownership.ts).
  */
-import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -20,6 +24,9 @@ import type { SecureNetwork } from '../network/secure-network';
 /** Kept in sync with lambda/guardduty-detector/custom-resource.ts (lambda code may not import lib/constructs). */
 const DETECTOR = 'Detector';
 const MALWARE_PROTECTION_PLAN = 'MalwareProtectionPlan';
+/** Kept in sync with lambda/guardduty-detector/ownership.ts. */
+const OWNER_STACK_ID = 'OWNER_STACK_ID';
+const DELETE_DETECTOR_WITH_STACK = 'DELETE_DETECTOR_WITH_STACK';
 
 /**
  * Ten minutes: a plan's create retries InvalidInputException for up to six minutes of backoff
@@ -49,9 +56,12 @@ export class GuardDutyCustomResources extends Construct {
   public readonly function: PipelineFunction;
   private planGrantsAdded = false;
   private anyResourceAcknowledged = false;
+  /** The dev destroy opt-in, decided once: the detector's DeletionPolicy and the function's DELETE_DETECTOR_WITH_STACK agree. */
+  private readonly destroyAllowed: boolean;
 
   constructor(scope: Construct, id: string, props: GuardDutyCustomResourcesProps) {
     super(scope, id);
+    this.destroyAllowed = destroyDataAllowed(this);
     this.function = new PipelineFunction(this, 'Function', {
       entry: 'lambda/guardduty-detector/index.ts',
       classification: Classification.INTERNAL,
@@ -62,6 +72,12 @@ export class GuardDutyCustomResources extends Construct {
       concurrencyBound: { by: 'custom-resource' },
       timeout: GUARDDUTY_FUNCTION_TIMEOUT,
       description: `Deploy-time GuardDuty work of ${scope.node.path}: adopt or create the detector, create malware protection plans`,
+      environment: {
+        // The owner tag's value: the function updates and deletes only what carries it. Not a secret; never read from the event.
+        [OWNER_STACK_ID]: Aws.STACK_ID,
+        // Without the opt-in, a created detector is deleted only by the rollback of the deploy that created it.
+        [DELETE_DETECTOR_WITH_STACK]: this.destroyAllowed ? 'true' : 'false',
+      },
     });
   }
 
@@ -77,7 +93,8 @@ export class GuardDutyCustomResources extends Construct {
     this.allowOnAnyResource('FindOrCreateTheDetector', ['guardduty:ListDetectors', 'guardduty:CreateDetector']);
     role.addToPrincipalPolicy(new PolicyStatement({
       sid: 'ManageDetectorsOfThisAccountAndRegion',
-      actions: ['guardduty:GetDetector', 'guardduty:UpdateDetector', 'guardduty:DeleteDetector'],
+      // TagResource: CreateDetector is called with the owner tag (tagging on create is authorised as TagResource).
+      actions: ['guardduty:GetDetector', 'guardduty:UpdateDetector', 'guardduty:DeleteDetector', 'guardduty:TagResource'],
       resources: [`arn:${partition}:guardduty:${region}:${account}:detector/*`],
     }));
     // Enabling GuardDuty (and EBS malware protection) creates its service-linked roles the first time.
@@ -94,7 +111,7 @@ export class GuardDutyCustomResources extends Construct {
       serviceToken: this.function.functionArn,
       resourceType: 'Custom::GuardDutyDetector',
       serviceTimeout: customResourceServiceTimeout(GUARDDUTY_FUNCTION_TIMEOUT),
-      removalPolicy: destroyDataAllowed(this) ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+      removalPolicy: this.destroyAllowed ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       properties: {
         Action: DETECTOR,
         FindingPublishingFrequency: props.findingPublishingFrequency,
@@ -118,7 +135,8 @@ export class GuardDutyCustomResources extends Construct {
       this.allowOnAnyResource('CreateMalwareProtectionPlans', ['guardduty:CreateMalwareProtectionPlan']);
       role.addToPrincipalPolicy(new PolicyStatement({
         sid: 'ManageMalwareProtectionPlansOfThisAccountAndRegion',
-        actions: ['guardduty:GetMalwareProtectionPlan', 'guardduty:UpdateMalwareProtectionPlan', 'guardduty:DeleteMalwareProtectionPlan'],
+        // TagResource: CreateMalwareProtectionPlan is called with the owner tag.
+        actions: ['guardduty:GetMalwareProtectionPlan', 'guardduty:UpdateMalwareProtectionPlan', 'guardduty:DeleteMalwareProtectionPlan', 'guardduty:TagResource'],
         resources: [`arn:${partition}:guardduty:${region}:${account}:malware-protection-plan/*`],
       }));
       acknowledge(role.policy, findingArnPattern(this, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:guardduty:<AWS::Region>:<AWS::AccountId>:malware-protection-plan/*]'),

@@ -10,6 +10,7 @@ import {
   DeleteDetectorCommand,
   DeleteMalwareProtectionPlanCommand,
   GetDetectorCommand,
+  GetMalwareProtectionPlanCommand,
   GuardDuty,
   GuardDutyClient,
   InternalServerErrorException,
@@ -22,6 +23,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createOnEvent, DETECTOR, MALWARE_PROTECTION_PLAN } from '../../../lambda/guardduty-detector/custom-resource';
 import { PLAN_RETRY_POLICY, PlanOptions } from '../../../lambda/guardduty-detector/malware-plan';
+import { Ownership, ownershipFromEnvironment } from '../../../lambda/guardduty-detector/ownership';
 import { guardDutyApi } from '../../../lambda/guardduty-detector/sdk';
 import { withCloudFormationResponse } from '../../../lambda/shared/cfn-response';
 import { RetryPolicy } from '../../../lambda/shared/retry';
@@ -33,12 +35,23 @@ const FEATURES = [{ Name: 'S3_DATA_EVENTS', Status: 'ENABLED' }, { Name: 'RDS_LO
 const DETECTOR_PROPS = { Action: DETECTOR, FindingPublishingFrequency: 'SIX_HOURS', Features: JSON.stringify(FEATURES) };
 const ROLE_ARN = 'arn:aws:iam::111122223333:role/ThreatsMalwareProtectionRole';
 const PLAN_PROPS = { Action: MALWARE_PROTECTION_PLAN, RoleArn: ROLE_ARN, BucketName: 'quarantine-bucket-1', Tagging: 'ENABLED' };
+const STACK_ID = 'arn:aws:cloudformation:eu-west-1:111122223333:stack/pipeline-dev/0a1b2c3d-1111-2222-3333-444455556666';
+const OTHER_STACK_ID = 'arn:aws:cloudformation:eu-west-1:111122223333:stack/other-stack/9f8e7d6c-1111-2222-3333-444455556666';
+const OWNED = { 'secure-data-pipeline:owner': STACK_ID };
+const NOW = Date.parse('2026-12-02T12:00:00.000Z');
+const hoursAgo = (h: number) => new Date(NOW - h * 3_600_000).toISOString();
+
+/** What the function's environment gives it (index.ts reads process.env the same way), with a fixed clock and recorded log. */
+let logged: string[] = [];
+function ownership(env: Record<string, string | undefined> = {}): Ownership {
+  return ownershipFromEnvironment({ OWNER_STACK_ID: STACK_ID, ...env }, () => NOW, (m) => { logged.push(m); });
+}
 
 const guardDuty = mockClient(GuardDutyClient);
 let server: ResponseServer;
 beforeAll(async () => { server = await startResponseServer(); });
 afterAll(async () => { guardDuty.restore(); await server.close(); });
-beforeEach(() => { guardDuty.reset(); server.received.length = 0; });
+beforeEach(() => { guardDuty.reset(); server.received.length = 0; logged = []; });
 
 /** Sleeps recorded, not waited: the retry schedule is observed without slowing the suite. */
 function recordedSleeps(): { waits: number[]; options: PlanOptions } {
@@ -46,8 +59,9 @@ function recordedSleeps(): { waits: number[]; options: PlanOptions } {
   return { waits, options: { sleep: async (ms) => { waits.push(ms); }, random: () => 0.5 } };
 }
 
-async function invoke(event: CloudFormationCustomResourceEvent, options: PlanOptions = {}, remainingMs = 600_000): Promise<Record<string, unknown>> {
-  const handler = withCloudFormationResponse(createOnEvent(guardDutyApi(new GuardDuty({ region: 'eu-west-1' })), options), {
+async function invoke(event: CloudFormationCustomResourceEvent, options: PlanOptions = {}, remainingMs = 600_000,
+  owner: Ownership = ownership()): Promise<Record<string, unknown>> {
+  const handler = withCloudFormationResponse(createOnEvent(guardDutyApi(new GuardDuty({ region: 'eu-west-1' })), owner, options), {
     ca: server.cert.cert, log: () => undefined,
   });
   await handler(event, { getRemainingTimeInMillis: () => remainingMs, logStreamName: 'stream' });
@@ -72,8 +86,20 @@ describe('detector (GuardDuty faked with aws-sdk-client-mock: no local GuardDuty
     const body = await invoke(customResourceEvent('Create', DETECTOR_PROPS, server.url));
     expect(body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `created:${CREATED}`, Data: { DetectorId: CREATED, Adopted: 'false' } });
     expect(guardDuty.commandCalls(CreateDetectorCommand).map((c) => c.args[0].input)).toEqual([
-      { Enable: true, ClientToken: 'req-1', FindingPublishingFrequency: 'SIX_HOURS', Features: FEATURES },
+      { Enable: true, ClientToken: 'req-1', FindingPublishingFrequency: 'SIX_HOURS', Features: FEATURES, Tags: OWNED },
     ]);
+  });
+
+  test('create without OWNER_STACK_ID configured: FAILED naming the variable, nothing listed or created', async () => {
+    guardDuty.on(ListDetectorsCommand).resolves({ DetectorIds: [] });
+    guardDuty.on(CreateDetectorCommand).resolves({ DetectorId: CREATED });
+    for (const env of [{ OWNER_STACK_ID: undefined }, { OWNER_STACK_ID: 'pipeline-dev' }]) {
+      server.received.length = 0;
+      const body = await invoke(customResourceEvent('Create', DETECTOR_PROPS, server.url), {}, 600_000, ownership(env));
+      expect(body.Status).toBe('FAILED');
+      expect(body.Reason).toContain('OWNER_STACK_ID');
+    }
+    expect(guardDuty.calls()).toHaveLength(0);
   });
 
   test('existing detector: adopted, nothing created or changed', async () => {
@@ -142,7 +168,8 @@ describe('detector (GuardDuty faked with aws-sdk-client-mock: no local GuardDuty
     expect(guardDuty.commandCalls(DeleteDetectorCommand)).toHaveLength(0);
   });
 
-  test('delete of a created detector: DeleteDetector on exactly it; already gone is no error', async () => {
+  test('delete of a created detector (owned, 1 h old: the rollback of its creation): DeleteDetector on exactly it; already gone is no error', async () => {
+    guardDuty.on(GetDetectorCommand).resolves({ Status: 'ENABLED', CreatedAt: hoursAgo(1), Tags: OWNED } as never);
     guardDuty.on(DeleteDetectorCommand).resolvesOnce({}).rejectsOnce(new ResourceNotFoundException({ $metadata: {}, message: 'no such detector' }));
     for (let i = 0; i < 2; i++) {
       server.received.length = 0;
@@ -151,12 +178,69 @@ describe('detector (GuardDuty faked with aws-sdk-client-mock: no local GuardDuty
     expect(guardDuty.commandCalls(DeleteDetectorCommand).map((c) => c.args[0].input)).toEqual([{ DetectorId: CREATED }, { DetectorId: CREATED }]);
   });
 
+  test('forged delete of created:<id> naming a detector without our tag (an organisation detector): kept, logged, SUCCESS', async () => {
+    for (const tags of [undefined, { 'secure-data-pipeline:owner': OTHER_STACK_ID }, { Owner: 'org' }]) {
+      guardDuty.reset();
+      guardDuty.on(GetDetectorCommand).resolves({ Status: 'ENABLED', CreatedAt: hoursAgo(1), Tags: tags } as never);
+      server.received.length = 0;
+      const body = await invoke(withPhysicalId(customResourceEvent('Delete', DETECTOR_PROPS, server.url), `created:${EXISTING}`), {}, 600_000,
+        ownership({ DELETE_DETECTOR_WITH_STACK: 'true' }));
+      expect(body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `created:${EXISTING}` });
+      expect(guardDuty.commandCalls(GetDetectorCommand).map((c) => c.args[0].input)).toEqual([{ DetectorId: EXISTING }]);
+      expect(guardDuty.commandCalls(DeleteDetectorCommand)).toHaveLength(0);
+    }
+    expect(logged).toHaveLength(3);
+    expect(logged[0]).toMatch(new RegExp(`detector ${EXISTING} kept: .*secure-data-pipeline:owner`));
+  });
+
+  test('delete without OWNER_STACK_ID configured: nothing is owned, nothing deleted, SUCCESS', async () => {
+    guardDuty.on(GetDetectorCommand).resolves({ Status: 'ENABLED', CreatedAt: hoursAgo(1), Tags: OWNED } as never);
+    const body = await invoke(withPhysicalId(customResourceEvent('Delete', DETECTOR_PROPS, server.url), `created:${CREATED}`), {}, 600_000,
+      ownership({ OWNER_STACK_ID: '' }));
+    expect(body.Status).toBe('SUCCESS');
+    expect(guardDuty.commandCalls(DeleteDetectorCommand)).toHaveLength(0);
+  });
+
+  test('owned detector created 7 h ago, no destroy opt-in: kept (not a rollback), logged, SUCCESS', async () => {
+    guardDuty.on(GetDetectorCommand).resolves({ Status: 'ENABLED', CreatedAt: hoursAgo(7), Tags: OWNED } as never);
+    for (const flag of [undefined, 'false', 'TRUE ']) {
+      server.received.length = 0;
+      const body = await invoke(withPhysicalId(customResourceEvent('Delete', DETECTOR_PROPS, server.url), `created:${CREATED}`), {}, 600_000,
+        ownership({ DELETE_DETECTOR_WITH_STACK: flag }));
+      expect(body.Status).toBe('SUCCESS');
+    }
+    expect(guardDuty.commandCalls(DeleteDetectorCommand)).toHaveLength(0);
+    expect(logged[0]).toMatch(new RegExp(`detector ${CREATED} kept: .*more than 6 h ago`));
+  });
+
+  test('owned detector without a readable CreatedAt, no opt-in: kept', async () => {
+    guardDuty.on(GetDetectorCommand).resolves({ Status: 'ENABLED', CreatedAt: 'yesterday-ish', Tags: OWNED } as never);
+    expect(await invoke(withPhysicalId(customResourceEvent('Delete', DETECTOR_PROPS, server.url), `created:${CREATED}`))).toMatchObject({ Status: 'SUCCESS' });
+    expect(guardDuty.commandCalls(DeleteDetectorCommand)).toHaveLength(0);
+  });
+
+  test('owned detector created 7 h ago, DELETE_DETECTOR_WITH_STACK=true (destroy opt-in): deleted', async () => {
+    guardDuty.on(GetDetectorCommand).resolves({ Status: 'ENABLED', CreatedAt: hoursAgo(7), Tags: OWNED } as never);
+    guardDuty.on(DeleteDetectorCommand).resolves({});
+    const body = await invoke(withPhysicalId(customResourceEvent('Delete', DETECTOR_PROPS, server.url), `created:${CREATED}`), {}, 600_000,
+      ownership({ DELETE_DETECTOR_WITH_STACK: 'true' }));
+    expect(body.Status).toBe('SUCCESS');
+    expect(guardDuty.commandCalls(DeleteDetectorCommand).map((c) => c.args[0].input)).toEqual([{ DetectorId: CREATED }]);
+  });
+
+  test('delete of a created detector GuardDuty no longer has: SUCCESS, no DeleteDetector', async () => {
+    guardDuty.on(GetDetectorCommand).rejects(new ResourceNotFoundException({ $metadata: {}, message: 'no such detector' }));
+    expect(await invoke(withPhysicalId(customResourceEvent('Delete', DETECTOR_PROPS, server.url), `created:${CREATED}`))).toMatchObject({ Status: 'SUCCESS' });
+    expect(guardDuty.commandCalls(DeleteDetectorCommand)).toHaveLength(0);
+  });
+
   test('delete after a failed create (the rollback) touches nothing', async () => {
     expect(await invoke(withPhysicalId(customResourceEvent('Delete', DETECTOR_PROPS, server.url), 'failed-req-0'))).toMatchObject({ Status: 'SUCCESS' });
     expect(guardDuty.calls()).toHaveLength(0);
   });
 
   test('update changes the features of a created detector only', async () => {
+    guardDuty.on(GetDetectorCommand).resolves({ Status: 'ENABLED', CreatedAt: hoursAgo(30), Tags: OWNED } as never);
     guardDuty.on(UpdateDetectorCommand).resolves({});
     const props = { ...DETECTOR_PROPS, FindingPublishingFrequency: 'FIFTEEN_MINUTES' };
     expect(await invoke(withPhysicalId(customResourceEvent('Update', props, server.url), `created:${CREATED}`)))
@@ -168,6 +252,36 @@ describe('detector (GuardDuty faked with aws-sdk-client-mock: no local GuardDuty
     expect(await invoke(withPhysicalId(customResourceEvent('Update', props, server.url), `adopted:${EXISTING}`)))
       .toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `adopted:${EXISTING}`, Data: { DetectorId: EXISTING } });
     expect(guardDuty.commandCalls(UpdateDetectorCommand)).toHaveLength(1);
+  });
+
+  test('forged update of created:<id> naming a foreign detector: FAILED with the reason, no UpdateDetector', async () => {
+    guardDuty.on(GetDetectorCommand).resolves({ Status: 'ENABLED', CreatedAt: hoursAgo(1), Tags: { 'secure-data-pipeline:owner': OTHER_STACK_ID } } as never);
+    guardDuty.on(UpdateDetectorCommand).resolves({});
+    const body = await invoke(withPhysicalId(customResourceEvent('Update', DETECTOR_PROPS, server.url), `created:${EXISTING}`));
+    expect(body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `created:${EXISTING}` });
+    expect(body.Reason).toMatch(new RegExp(`detector ${EXISTING} does not carry the tag secure-data-pipeline:owner`));
+    // The fix for a detector this stack did create before owner tags existed: the tag, on exactly this detector's ARN.
+    expect(body.Reason).toContain(`aws guardduty tag-resource --resource-arn arn:aws:guardduty:eu-west-1:111122223333:detector/${EXISTING} --tags 'secure-data-pipeline:owner=${STACK_ID}'`);
+    expect(guardDuty.commandCalls(UpdateDetectorCommand)).toHaveLength(0);
+  });
+
+  test('update never disables: features (and additional configurations) not ENABLED are left out of UpdateDetector', async () => {
+    guardDuty.on(GetDetectorCommand).resolves({ Status: 'ENABLED', Tags: OWNED } as never);
+    guardDuty.on(UpdateDetectorCommand).resolves({});
+    const features = [
+      { Name: 'S3_DATA_EVENTS', Status: 'DISABLED' },
+      { Name: 'RDS_LOGIN_EVENTS', Status: 'ENABLED' },
+      { Name: 'RUNTIME_MONITORING', Status: 'ENABLED', AdditionalConfiguration: [{ Name: 'EKS_ADDON_MANAGEMENT', Status: 'DISABLED' }, { Name: 'EC2_AGENT_MANAGEMENT', Status: 'ENABLED' }] },
+      { Name: 'LAMBDA_NETWORK_LOGS', Status: 'disabled' },
+    ];
+    const props = { ...DETECTOR_PROPS, Features: JSON.stringify(features) };
+    expect(await invoke(withPhysicalId(customResourceEvent('Update', props, server.url), `created:${CREATED}`))).toMatchObject({ Status: 'SUCCESS' });
+    const sent = guardDuty.commandCalls(UpdateDetectorCommand)[0]!.args[0].input;
+    expect(sent.Features).toEqual([
+      { Name: 'RDS_LOGIN_EVENTS', Status: 'ENABLED' },
+      { Name: 'RUNTIME_MONITORING', Status: 'ENABLED', AdditionalConfiguration: [{ Name: 'EC2_AGENT_MANAGEMENT', Status: 'ENABLED' }] },
+    ]);
+    expect(JSON.stringify(sent)).not.toMatch(/DISABLED/i);
   });
 
   test('bad properties fail before any call', async () => {
@@ -187,6 +301,7 @@ describe('malware protection plan (GuardDuty faked with aws-sdk-client-mock: no 
     expect(guardDuty.commandCalls(CreateMalwareProtectionPlanCommand)).toHaveLength(3);
     expect(guardDuty.commandCalls(CreateMalwareProtectionPlanCommand)[0]!.args[0].input).toEqual({
       ClientToken: 'req-1', Role: ROLE_ARN, ProtectedResource: { S3Bucket: { BucketName: 'quarantine-bucket-1' } }, Actions: { Tagging: { Status: 'ENABLED' } },
+      Tags: OWNED,
     });
     expect(waits).toEqual([PLAN_RETRY_POLICY.baseDelayMs / 2, PLAN_RETRY_POLICY.baseDelayMs]);
   });
@@ -223,7 +338,16 @@ describe('malware protection plan (GuardDuty faked with aws-sdk-client-mock: no 
     expect(guardDuty.commandCalls(CreateMalwareProtectionPlanCommand)).toHaveLength(1);
   });
 
+  test('create without OWNER_STACK_ID configured: FAILED, no plan created', async () => {
+    guardDuty.on(CreateMalwareProtectionPlanCommand).resolves({ MalwareProtectionPlanId: 'plan123' });
+    const body = await invoke(customResourceEvent('Create', PLAN_PROPS, server.url), {}, 600_000, ownership({ OWNER_STACK_ID: undefined }));
+    expect(body.Status).toBe('FAILED');
+    expect(body.Reason).toContain('OWNER_STACK_ID is not set');
+    expect(guardDuty.calls()).toHaveLength(0);
+  });
+
   test('update of the same bucket updates the plan in place (retrying a new role); another bucket creates a new plan', async () => {
+    guardDuty.on(GetMalwareProtectionPlanCommand).resolves({ Tags: OWNED });
     guardDuty.on(UpdateMalwareProtectionPlanCommand).rejectsOnce(invalidInput()).resolves({});
     guardDuty.on(CreateMalwareProtectionPlanCommand).resolves({ MalwareProtectionPlanId: 'plan456' });
     const { options } = recordedSleeps();
@@ -235,7 +359,8 @@ describe('malware protection plan (GuardDuty faked with aws-sdk-client-mock: no 
       .toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'plan456' });
   });
 
-  test('delete removes the plan; a plan already gone or a failed create is no error', async () => {
+  test('delete removes an owned plan; a plan already gone or a failed create is no error', async () => {
+    guardDuty.on(GetMalwareProtectionPlanCommand).resolves({ Tags: OWNED });
     guardDuty.on(DeleteMalwareProtectionPlanCommand).resolvesOnce({}).rejectsOnce(new ResourceNotFoundException({ $metadata: {}, message: 'gone' }));
     for (const id of ['plan123', 'plan123', 'failed-req-0']) {
       server.received.length = 0;
@@ -244,6 +369,30 @@ describe('malware protection plan (GuardDuty faked with aws-sdk-client-mock: no 
     expect(guardDuty.commandCalls(DeleteMalwareProtectionPlanCommand).map((c) => c.args[0].input)).toEqual([
       { MalwareProtectionPlanId: 'plan123' }, { MalwareProtectionPlanId: 'plan123' },
     ]);
+  });
+
+  test('delete of a plan GuardDuty no longer has: SUCCESS, no DeleteMalwareProtectionPlan', async () => {
+    guardDuty.on(GetMalwareProtectionPlanCommand).rejects(new ResourceNotFoundException({ $metadata: {}, message: 'gone' }));
+    expect(await invoke(withPhysicalId(customResourceEvent('Delete', PLAN_PROPS, server.url), 'plan123'))).toMatchObject({ Status: 'SUCCESS' });
+    expect(guardDuty.commandCalls(DeleteMalwareProtectionPlanCommand)).toHaveLength(0);
+  });
+
+  test('forged delete of a foreign plan: not deleted, logged, SUCCESS', async () => {
+    guardDuty.on(GetMalwareProtectionPlanCommand).resolves({ Tags: { 'secure-data-pipeline:owner': OTHER_STACK_ID } });
+    guardDuty.on(DeleteMalwareProtectionPlanCommand).resolves({});
+    expect(await invoke(withPhysicalId(customResourceEvent('Delete', PLAN_PROPS, server.url), 'foreignplan1'))).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'foreignplan1' });
+    expect(guardDuty.commandCalls(GetMalwareProtectionPlanCommand).map((c) => c.args[0].input)).toEqual([{ MalwareProtectionPlanId: 'foreignplan1' }]);
+    expect(guardDuty.commandCalls(DeleteMalwareProtectionPlanCommand)).toHaveLength(0);
+    expect(logged).toEqual([expect.stringMatching(/malware protection plan foreignplan1 kept: .*secure-data-pipeline:owner/)]);
+  });
+
+  test('forged update of a foreign (untagged) plan: FAILED, not updated', async () => {
+    guardDuty.on(GetMalwareProtectionPlanCommand).resolves({});
+    guardDuty.on(UpdateMalwareProtectionPlanCommand).resolves({});
+    const body = await invoke(withPhysicalId(customResourceEvent('Update', PLAN_PROPS, server.url), 'foreignplan1', { BucketName: 'quarantine-bucket-1' }));
+    expect(body.Status).toBe('FAILED');
+    expect(body.Reason).toMatch(/malware protection plan foreignplan1 does not carry the tag secure-data-pipeline:owner/);
+    expect(guardDuty.commandCalls(UpdateMalwareProtectionPlanCommand)).toHaveLength(0);
   });
 });
 
