@@ -69,6 +69,7 @@ const DatasetSchema = z
 
 const DatasetsFileSchema = z
   .object({
+    /** The JSON Schema an editor validates against; read by editors only (validateDatasetsConfig drops it). */
     $schema: z.string().optional(),
     datasets: z.array(DatasetSchema).min(1, 'declare at least one dataset'),
   })
@@ -145,7 +146,29 @@ export function validateDatasetsConfig(raw: unknown, source = 'datasets config')
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid ${source}`, problems);
   }
+  // `$schema` is only the editor's pointer to schema/datasets.schema.json: it is not configuration, so it is dropped
+  // here rather than carried into stacks and handlers.
   return { datasets };
+}
+
+/**
+ * The datasets file's JSON Schema (draft-07, which editors and validators support most widely), generated from the
+ * same zod schema the loader uses, so editors refuse what the loader's shape check refuses. It describes the input
+ * (defaulted properties are optional); the cross-field rules (the id field, classification ceilings, allowed
+ * handlings, HTTPS-only URLs, schedule syntax, unique names) are only checked by validateDatasetsConfig.
+ * `npm run schema` writes it to schema/datasets.schema.json.
+ */
+export function datasetsJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(DatasetsFileSchema, { target: 'draft-07', io: 'input', unrepresentable: 'throw' });
+  const { $schema: draft, ...rest } = generated as Record<string, unknown>;
+  return {
+    $schema: draft,
+    title: 'secure-data-pipeline datasets',
+    description: 'The datasets config (-c datasets=<file>). Generated from lib/config/datasets.ts by `npm run schema`; ' +
+      'do not edit. Cross-field rules (id field, classification ceilings, allowed handlings, HTTPS-only URLs, ' +
+      'schedule syntax, unique names) are checked at synth.',
+    ...rest,
+  };
 }
 
 /**
