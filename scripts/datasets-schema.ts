@@ -14,16 +14,17 @@ export function datasetsSchemaText(): string {
   return `${JSON.stringify(datasetsJsonSchema(), null, 2)}\n`;
 }
 
-function main(argv: string[]): number {
+/** The CLI without the process: returns the exit code. `file` is a parameter so tests can check a stale copy. */
+export function main(argv: string[], file = SCHEMA_FILE): number {
   const unknown = argv.filter((a) => a !== '--check');
   if (unknown.length > 0) {
     process.stderr.write(`Unknown argument(s): ${unknown.join(' ')}\nUsage: npm run schema [-- --check]\n`);
     return 2;
   }
   const fresh = datasetsSchemaText();
-  const relative = path.relative(process.cwd(), SCHEMA_FILE);
+  const relative = path.relative(process.cwd(), file);
   if (argv.includes('--check')) {
-    const committed = fs.existsSync(SCHEMA_FILE) ? fs.readFileSync(SCHEMA_FILE, 'utf8') : undefined;
+    const committed = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
     if (committed === fresh) {
       process.stdout.write(`${relative} is up to date\n`);
       return 0;
@@ -32,8 +33,8 @@ function main(argv: string[]): number {
     process.stderr.write(`${relative} ${why}. Run \`npm run schema\` and commit the file.\n`);
     return 1;
   }
-  fs.mkdirSync(path.dirname(SCHEMA_FILE), { recursive: true });
-  fs.writeFileSync(SCHEMA_FILE, fresh);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, fresh);
   process.stdout.write(`wrote ${relative}\n`);
   return 0;
 }
