@@ -91,6 +91,12 @@ describe('schema/datasets.schema.json', () => {
     expect(text).toContain('"default": "rate(1 hour)"');
     expect(schema.required).toEqual(['datasets']);
   });
+
+  test('carries the zod descriptions, which editors show on hover', () => {
+    const text = datasetsSchemaText();
+    expect(text).toContain('"description": "EventBridge schedule expression, e.g. rate(15 minutes) or cron(0 6 * * ? *)"');
+    expect(text).toContain('"description": "The primary key: a required field whose handling is keep or tokenize"');
+  });
 });
 
 describe('examples/datasets.json and $schema', () => {
