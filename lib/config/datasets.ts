@@ -22,36 +22,48 @@ const DATASET_NAME = /^[a-z][a-z0-9_]{1,39}$/;
 
 const FieldSchema = z
   .object({
-    name: z.string().regex(IDENTIFIER, 'must be lower_snake_case, start with a letter, at most 63 characters'),
+    // The descriptions (.describe) end up in schema/datasets.schema.json, where editors show them on hover.
+    name: z.string().regex(IDENTIFIER, 'must be lower_snake_case, start with a letter, at most 63 characters')
+      .describe('Field name (lower_snake_case), the column and record property name'),
     type: z.enum(FIELD_TYPES),
-    /** Defaults to the classification's default handling. */
-    handling: z.enum(FIELD_HANDLINGS as [FieldHandling, ...FieldHandling[]]).optional(),
-    /** Defaults to the dataset's classification; may be lower, never higher. */
-    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+    handling: z.enum(FIELD_HANDLINGS as [FieldHandling, ...FieldHandling[]])
+      .describe("What happens to the value before storage; defaults to the classification's default handling, and " +
+        'must be one the classification allows')
+      .optional(),
+    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]])
+      .describe("Defaults to the dataset's classification; may be lower, never higher")
+      .optional(),
     required: z.boolean().default(true),
-    maxLength: z.number().int().min(1).max(65535).optional(),
-    /** For `mask`: how many trailing characters stay visible. */
-    maskKeepSuffix: z.number().int().min(0).max(8).optional(),
+    maxLength: z.number().int().min(1).max(65535).describe('String fields only: the longest value accepted').optional(),
+    maskKeepSuffix: z.number().int().min(0).max(8)
+      .describe('handling "mask" only: how many trailing characters stay visible (default 4)')
+      .optional(),
     description: z.string().max(500).optional(),
   })
   .strict();
 
 const SourceSchema = z
   .object({
-    url: z.string().url('must be an absolute URL'),
-    /** EventBridge schedule expression (checked against EventBridge's rules in resolveDataset). */
-    schedule: z.string().max(256).default('rate(1 hour)'),
-    /** Largest response body accepted from the source, in bytes. */
-    maxResponseBytes: z.number().int().min(1024).max(50 * 1024 * 1024).default(5 * 1024 * 1024),
-    /** Where the records are in the response body (a top-level property), or omit when the body is an array. */
-    recordsPath: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
-    /** OAuth2 client-credentials authentication; omit for an open source. */
+    url: z.string().url('must be an absolute URL')
+      .describe('The source API, https:// only, without credentials in the URL (use auth)'),
+    // EventBridge's rules are checked in resolveDataset.
+    schedule: z.string().max(256)
+      .describe('EventBridge schedule expression, e.g. rate(15 minutes) or cron(0 6 * * ? *)')
+      .default('rate(1 hour)'),
+    maxResponseBytes: z.number().int().min(1024).max(50 * 1024 * 1024)
+      .describe('Largest response body accepted from the source, in bytes')
+      .default(5 * 1024 * 1024),
+    recordsPath: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .describe('Where the records are in the response body (a top-level property); omit when the body is an array')
+      .optional(),
     auth: z
       .object({
-        tokenUrl: z.string().url('must be an absolute URL'),
+        tokenUrl: z.string().url('must be an absolute URL').describe('OAuth2 token endpoint, https:// only'),
         scope: z.string().max(1000).optional(),
       })
       .strict()
+      .describe('OAuth2 client-credentials authentication (the client secret lives in the ApiCredential secret); ' +
+        'omit for an open source')
       .optional(),
   })
   .strict();
@@ -59,9 +71,11 @@ const SourceSchema = z
 const DatasetSchema = z
   .object({
     name: z.string().regex(DATASET_NAME, 'must be lower_snake_case, start with a letter, 2–40 characters'),
-    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]),
+    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]])
+      .describe('Decides keys, retention, who may read, and which field handlings are allowed'),
     description: z.string().max(500).optional(),
-    idField: z.string().regex(IDENTIFIER),
+    idField: z.string().regex(IDENTIFIER)
+      .describe('The primary key: a required field whose handling is keep or tokenize'),
     source: SourceSchema,
     fields: z.array(FieldSchema).min(2, 'needs the id field and at least one other field'),
   })
@@ -69,7 +83,8 @@ const DatasetSchema = z
 
 const DatasetsFileSchema = z
   .object({
-    $schema: z.string().optional(),
+    // Read by editors only; validateDatasetsConfig drops it.
+    $schema: z.string().describe('The JSON Schema editors validate this file against').optional(),
     datasets: z.array(DatasetSchema).min(1, 'declare at least one dataset'),
   })
   .strict();
@@ -145,7 +160,29 @@ export function validateDatasetsConfig(raw: unknown, source = 'datasets config')
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid ${source}`, problems);
   }
+  // `$schema` is only the editor's pointer to schema/datasets.schema.json: it is not configuration, so it is dropped
+  // here rather than carried into stacks and handlers.
   return { datasets };
+}
+
+/**
+ * The datasets file's JSON Schema (draft-07, which editors and validators support most widely), generated from the
+ * same zod schema the loader uses, so editors refuse what the loader's shape check refuses. It describes the input
+ * (defaulted properties are optional); the cross-field rules (the id field, classification ceilings, allowed
+ * handlings, HTTPS-only URLs, schedule syntax, unique names) are only checked by validateDatasetsConfig.
+ * `npm run schema` writes it to schema/datasets.schema.json.
+ */
+export function datasetsJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(DatasetsFileSchema, { target: 'draft-07', io: 'input', unrepresentable: 'throw' });
+  const { $schema: draft, ...rest } = generated as Record<string, unknown>;
+  return {
+    $schema: draft,
+    title: 'secure-data-pipeline datasets',
+    description: 'The datasets config (-c datasets=<file>). Generated from lib/config/datasets.ts by `npm run schema`; ' +
+      'do not edit. Cross-field rules (id field, classification ceilings, allowed handlings, HTTPS-only URLs, ' +
+      'schedule syntax, unique names) are checked at synth.',
+    ...rest,
+  };
 }
 
 /**
