@@ -9,6 +9,12 @@ import { Construct } from 'constructs';
 export const S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
 /**
+ * Off: with it on, `addToRolePolicy` on a Lambda function's role makes a new inline policy per statement (the packs
+ * refuse inline policies); off, statements go to the role's one policy, which ManagedPolicyRole turns managed.
+ */
+export const LAMBDA_CREATE_NEW_POLICIES_WITH_ADD_TO_ROLE_POLICY = '@aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy';
+
+/**
  * Sets `flags` on `scope`'s node. Call it first thing in a constructor: context can only be set before the construct
  * has children.
  */
