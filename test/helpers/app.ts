@@ -40,10 +40,15 @@ export interface ComplianceResult {
   readonly outdir: string;
 }
 
-/** Builds into an app with every pack enforced, synthesizes, and returns what the packs found. */
-export function synthWithCompliance(build: (app: App) => void, context: Record<string, unknown> = {}): ComplianceResult {
+/**
+ * Builds into an app with every pack enforced, synthesizes, and returns what the packs found. `flags` replaces the
+ * cdk.json context, e.g. `{}` for an app that sets no feature flag at all.
+ */
+export function synthWithCompliance(
+  build: (app: App) => void, context: Record<string, unknown> = {}, flags: Record<string, unknown> = CDK_JSON_CONTEXT,
+): ComplianceResult {
   const outdir = tmpOutdir();
-  const app = createCompliantApp({ outdir, context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
+  const app = createCompliantApp({ outdir, context: { ...flags, 'aws:cdk:bundling-stacks': [], ...context } });
   build(app);
   let error: Error | undefined;
   try {

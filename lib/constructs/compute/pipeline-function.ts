@@ -19,6 +19,7 @@ import { CLASSIFICATIONS } from '../../classification';
 import { ProblemCollector } from '../../errors';
 import { arnParts } from '../common/arn-parts';
 import { encryptedDeadLetterQueue } from '../common/dead-letter-queue';
+import { LAMBDA_CREATE_NEW_POLICIES_WITH_ADD_TO_ROLE_POLICY, pinFeatureFlags } from '../common/feature-flags';
 import { encryptedLogGroup } from '../common/log-group';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { checkDuration, checkInstance, checkString } from '../common/prop-checks';
@@ -159,6 +160,7 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
+    pinFeatureFlags(this, { [LAMBDA_CREATE_NEW_POLICIES_WITH_ADD_TO_ROLE_POLICY]: false });
     const problems = new ProblemCollector(`PipelineFunction ${this.node.path}`);
     problems.checkPropsObject(props);
     const environment: unknown = props.environment;

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { Classification } from '../../classification';
 import { acknowledge } from '../../compliance/acknowledge';
 import { describeValue, ProblemCollector } from '../../errors';
+import { pinFeatureFlags, S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from '../common/feature-flags';
 import { dataRemovalPolicy } from '../common/removal';
 import { tagClassification } from '../common/tags';
 import { acknowledgeNoReplication, checkBucketProps, ExtraBucketProps, retainedBucketName } from './bucket-policy';
@@ -25,6 +26,9 @@ export class AccessLogBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessLogBucketProps = {}) {
     super(scope, id);
+    // Whatever the app's flags say: without this flag CDK grants log delivery with the LogDeliveryWrite ACL, which
+    // needs ObjectWriter ownership (ACLs on) and so fails against the BucketOwnerEnforced ownership below.
+    pinFeatureFlags(this, { [S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY]: true });
     const problems = new ProblemCollector(`AccessLogBucket ${this.node.path}`);
     problems.checkPropsObject(props);
     checkBucketProps(problems, props.bucketProps, { noncurrentVersionDays: NONCURRENT_LOG_DAYS, ownRuleId: OWN_RULE_ID });
