@@ -20,17 +20,25 @@ export function datasetOutputKey(datasetName: string): string {
 const SECRET_REFERENCE = /\{\{resolve:(secretsmanager|ssm-secure):/;
 
 /**
+ * One output, export-free, refusing a value that would resolve to a secret: an output is readable by anyone allowed
+ * `cloudformation:DescribeStacks`, so secrets appear as ARNs only.
+ */
+export function operatorOutput(stack: Stack, id: string, value: string, description: string): CfnOutput {
+  if (SECRET_REFERENCE.test(JSON.stringify(stack.resolve(value)))) {
+    // A programming error, not a config problem: no config value reaches an output.
+    throw new Error(`Output ${id} would hold a secret value; output the secret's ARN instead`);
+  }
+  return new CfnOutput(stack, id, { value, description });
+}
+
+/**
  * Adds the operator outputs to `stack`, directly under it so the output key is exactly the id, stable across
  * deploys. None has an `exportName`: an export locks the producing stack to whatever imports it.
  */
 export function addOperatorOutputs(stack: Stack, pipeline: SecurePipeline): CfnOutput[] {
   const outputs: CfnOutput[] = [];
   const output = (id: string, value: string, description: string): void => {
-    if (SECRET_REFERENCE.test(JSON.stringify(stack.resolve(value)))) {
-      // A programming error, not a config problem: outputs hold ARNs and names only.
-      throw new Error(`Output ${id} would hold a secret value; output the secret's ARN instead`);
-    }
-    outputs.push(new CfnOutput(stack, id, { value, description }));
+    outputs.push(operatorOutput(stack, id, value, description));
   };
 
   for (const [name, credential] of pipeline.credentials) {
