@@ -66,19 +66,22 @@ export function addOperatorOutputs(stack: Stack, pipeline: SecurePipeline): CfnO
   output('GuardDutyDetectorId', pipeline.threatDetection.detectorId,
     'GuardDuty detector the stack adopted or created: list findings with aws guardduty list-findings --detector-id <this>');
 
-  const queues: Array<[string, IQueue, string]> = [
-    ['ScheduleDeadLetterQueue', pipeline.scheduleDeadLetterQueue, 'ingest schedule events that could not invoke their function'],
-    ['LoadDeadLetterQueue', pipeline.load.deadLetterQueue, 'curated-object events the load stage failed to load'],
-    ['LoadRuleDeadLetterQueue', pipeline.load.ruleDeadLetterQueue, 'curated-object events EventBridge could not deliver to the load queue'],
-    ['AlertsDeadLetterQueue', pipeline.threatDetection.alerts.deadLetterQueue, 'security alerts SNS or EventBridge could not deliver'],
-    ...functionDeadLetterQueues(pipeline).map(([c, q]): [string, IQueue, string] =>
-      [`FunctionDeadLetterQueue${c}`, q, `failed asynchronous invocations of the ${c} pipeline functions`]),
+  // [id, queue, what it holds, what to do once the cause is fixed]
+  const queues: Array<[string, IQueue, string, string]> = [
+    ['ScheduleDeadLetterQueue', pipeline.scheduleDeadLetterQueue, 'ingest schedule events that could not invoke their function',
+      'nothing to redrive: invoke the ingest function (its watermark makes it catch up), then purge'],
+    ['LoadDeadLetterQueue', pipeline.load.deadLetterQueue, 'load-queue messages that failed 5 times',
+      'return them to the load queue with aws sqs start-message-move-task --source-arn <this>'],
+    ['LoadRuleDeadLetterQueue', pipeline.load.ruleDeadLetterQueue, 'curated-object events EventBridge could not deliver to the load queue',
+      'the bodies are the S3 Object Created events: re-send them to the load queue'],
+    ['AlertsDeadLetterQueue', pipeline.threatDetection.alerts.deadLetterQueue, 'security alerts SNS or EventBridge could not deliver',
+      'read each one: it is an alert nobody received'],
+    ...functionDeadLetterQueues(pipeline).map(([c, q]): [string, IQueue, string, string] =>
+      [`FunctionDeadLetterQueue${c}`, q, `failed asynchronous invocations of the ${c} pipeline functions`, 'each message is the failed request: read the error, fix it, re-run the function']),
   ];
-  for (const [id, queue, holds] of queues) {
-    output(`${id}Url`, queue.queueUrl,
-      `Dead-letter queue of ${holds}: read with aws sqs receive-message --queue-url <this>; fix the cause before redriving`);
-    output(`${id}Arn`, queue.queueArn,
-      `Dead-letter queue of ${holds}: redrive after fixing the cause with aws sqs start-message-move-task --source-arn <this>`);
+  for (const [id, queue, holds, redrive] of queues) {
+    output(`${id}Url`, queue.queueUrl, `Dead-letter queue of ${holds} (it alarms when not empty): read with aws sqs receive-message --queue-url <this>`);
+    output(`${id}Arn`, queue.queueArn, `ARN of the dead-letter queue of ${holds}; after fixing the cause: ${redrive}`);
   }
 
   for (const [classification, bucket] of pipeline.curatedBuckets) {

@@ -76,7 +76,7 @@ describe('stack outputs (dev blueprint, example datasets)', () => {
     }
     expect(outputs.CustomerOrdersCredentialSecretArn.Description).toContain('put-secret-value');
     expect(outputs.CustomerOrdersCredentialSecretArn.Description).toContain('rotate-secret');
-    expect(outputs.ScheduleDeadLetterQueueArn.Description).toContain('start-message-move-task');
+    expect(outputs.LoadDeadLetterQueueArn.Description).toContain('start-message-move-task --source-arn');
   });
 
   test('no output holds a secret value: secrets appear only as ARNs, every value is a reference', () => {
