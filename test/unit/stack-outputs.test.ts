@@ -101,6 +101,14 @@ describe('stack outputs (dev blueprint, example datasets)', () => {
   });
 });
 
+describe('stack outputs with -c guardDutyDetectorId', () => {
+  test('GuardDutyDetectorId is the given detector', () => {
+    const detectorId = '0123456789abcdef0123456789abcdef';
+    const outputs = Template.fromStack(buildPipelineStack(testApp({ guardDutyDetectorId: detectorId }))).toJSON().Outputs;
+    expect(outputs.GuardDutyDetectorId.Value).toBe(detectorId);
+  });
+});
+
 describe('datasetOutputKey', () => {
   test('PascalCases lower_snake_case names, alphanumeric only', () => {
     expect(datasetOutputKey('customer_orders')).toBe('CustomerOrders');
