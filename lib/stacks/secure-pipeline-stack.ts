@@ -2,6 +2,7 @@ import { Fn, Stack, StackProps, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DatasetsConfig, parseZoneIdsContext, Profile, ZONE_IDS_CONTEXT } from '../config';
 import { SecurePipeline } from '../constructs/pipeline/secure-pipeline';
+import { addOperatorOutputs } from './outputs';
 
 export interface SecurePipelineStackProps extends StackProps {
   readonly profile: Profile;
@@ -29,6 +30,7 @@ export class SecurePipelineStack extends Stack {
       ...optionalContext(this, 'alarmEmail', 'alarmEmail'),
       ...optionalContext(this, 'guardDutyDetectorId', 'existingDetectorId'),
     });
+    addOperatorOutputs(this, this.pipeline);
   }
 
   /**
