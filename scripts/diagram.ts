@@ -73,8 +73,9 @@ function tag(resource: Json, key: string): string | undefined {
 
 /** Which stage a function belongs to, read from the environment the construct gives it. */
 function functionStage(env: Record<string, Json>): { group: string; label: string } {
-  const service = typeof env.POWERTOOLS_SERVICE_NAME === 'string' ? env.POWERTOOLS_SERVICE_NAME : '';
-  const dataset = service.replace(/^(ingest|store)-/, '');
+  const literal = (key: string): string => (typeof env[key] === 'string' ? env[key] : '');
+  const dataset = literal('DATASET') || literal('TOPIC').replace(/\.clean$/, '')
+    || literal('POWERTOOLS_SERVICE_NAME').replace(/^(ingest|store)-/, '');
   if ('TOPIC' in env && 'WATERMARK_TABLE' in env) return { group: 'ingest', label: `ingest: ${dataset}` };
   if ('CURATED_BUCKET' in env) return { group: 'store', label: `store: ${dataset}` };
   if ('DB_HOST' in env) return { group: 'load', label: 'load (PostgreSQL)' };
