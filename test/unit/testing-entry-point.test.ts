@@ -117,3 +117,9 @@ describe('stableTemplateSerializer', () => {
     expect(stableTemplateSerializer.test({ Type: 'AWS::S3::Bucket' })).toBe(false);
   });
 });
+
+test('the entry point uses no test runner: no jest import, no expect/jest globals', () => {
+  const source = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'testing', 'index.ts'), 'utf8');
+  expect(source).not.toMatch(/from ['"](@jest\/[^'"]+|jest|vitest|@types\/jest)['"]/);
+  expect(source).not.toMatch(/\b(expect|jest)\s*[.(]|\b(describe|it)\s*\(/);
+});
