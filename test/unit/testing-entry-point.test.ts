@@ -119,7 +119,9 @@ describe('stableTemplateSerializer', () => {
 });
 
 test('the entry point uses no test runner: no jest import, no expect/jest globals', () => {
-  const source = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'testing', 'index.ts'), 'utf8');
+  const source = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'testing', 'index.ts'), 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '') // doc comments may name the runners
+    .replace(/^\s*\/\/.*$/gm, '');
   expect(source).not.toMatch(/from ['"](@jest\/[^'"]+|jest|vitest|@types\/jest)['"]/);
   expect(source).not.toMatch(/\b(expect|jest)\s*[.(]|\b(describe|it)\s*\(/);
 });
