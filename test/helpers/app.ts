@@ -4,9 +4,16 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
-import { Acknowledgement, AUDIT_ACKNOWLEDGEMENTS_CONTEXT, createCompliantApp, Finding, listAcknowledgements, readFindings } from '../../lib/compliance';
 import { loadDatasetsConfig, resolveProfile } from '../../lib/config';
 import { SecurePipelineStack } from '../../lib/stacks/secure-pipeline-stack';
+import {
+  assertAcknowledgementsMatchFindings,
+  assertNoUnacknowledgedFindings,
+  auditContext,
+  ComplianceResult,
+  synthAndAudit as synthAndAuditWith,
+  synthWithEveryPack,
+} from '../../lib/testing';
 
 /** The context of cdk.json (feature flags), so tests synthesize what `npx cdk synth` does. */
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
@@ -31,14 +38,7 @@ export function testStack(context: Record<string, unknown> = {}): Stack {
   return new Stack(testApp(context), 'TestStack');
 }
 
-export interface ComplianceResult {
-  readonly findings: Finding[];
-  readonly acknowledgements: Acknowledgement[];
-  /** The error synth threw (unacknowledged errors or warnings), if any. */
-  readonly error?: Error;
-  readonly app: App;
-  readonly outdir: string;
-}
+export type { ComplianceResult } from '../../lib/testing';
 
 /**
  * Builds into an app with every pack enforced, synthesizes, and returns what the packs found. `flags` replaces the
@@ -47,16 +47,7 @@ export interface ComplianceResult {
 export function synthWithCompliance(
   build: (app: App) => void, context: Record<string, unknown> = {}, flags: Record<string, unknown> = CDK_JSON_CONTEXT,
 ): ComplianceResult {
-  const outdir = tmpOutdir();
-  const app = createCompliantApp({ outdir, context: { ...flags, 'aws:cdk:bundling-stacks': [], ...context } });
-  build(app);
-  let error: Error | undefined;
-  try {
-    app.synth();
-  } catch (e) {
-    error = e as Error;
-  }
-  return { findings: readFindings(outdir), acknowledgements: listAcknowledgements(app), app, outdir, ...(error ? { error } : {}) };
+  return synthWithEveryPack(build, { context: { ...flags, ...context } });
 }
 
 /** The blueprint stack for a profile and the example datasets. */
@@ -67,31 +58,23 @@ export function buildPipelineStack(app: App, profileName = 'dev'): SecurePipelin
   });
 }
 
-export function auditContext(): Record<string, unknown> {
-  return { [AUDIT_ACKNOWLEDGEMENTS_CONTEXT]: true };
-}
+export { auditContext };
 
 export function templateOf(scope: IConstruct): Template {
   return Template.fromStack(Stack.of(scope));
 }
 
-/** Synthesizes `build` under every pack twice: as is, and with acknowledgements recorded but not applied. */
+/** Synthesizes `build` under every pack twice (with the cdk.json context): as is, and with acknowledgements off. */
 export function synthAndAudit(build: (app: App) => void, context: Record<string, unknown> = {}): { result: ComplianceResult; audit: ComplianceResult } {
-  return { result: synthWithCompliance(build, context), audit: synthWithCompliance(build, { ...context, ...auditContext() }) };
+  return synthAndAuditWith(build, { context: { ...CDK_JSON_CONTEXT, ...context } });
 }
 
 /** Nothing unacknowledged, errors or warnings, and the synth did not fail. */
-export function expectNoFindings(result: ComplianceResult): void {
-  expect(result.findings).toEqual([]);
-  expect(result.error).toBeUndefined();
-}
+export const expectNoFindings: (result: ComplianceResult) => void = assertNoUnacknowledgedFindings;
 
 /**
  * Every acknowledgement silences a finding that really exists on exactly its resource, and with acknowledgements
  * off nothing else is found.
  */
-export function expectAcknowledgementsMatchFindings(result: ComplianceResult, audit: ComplianceResult): void {
-  const found = new Set(audit.findings.map((f) => `${f.pack}::${f.ruleId} ${f.path}`));
-  expect(result.acknowledgements.filter((a) => !found.has(`${a.id} ${a.path}`))).toEqual([]);
-  expect(audit.findings.length).toBe(result.acknowledgements.length);
-}
+export const expectAcknowledgementsMatchFindings: (result: ComplianceResult, audit: ComplianceResult) => void =
+  assertAcknowledgementsMatchFindings;
