@@ -2,35 +2,15 @@
  * `npm run local-run` as a user runs it: the script spawned with tsx, one JSON summary on stdout, the exit code.
  * Each run starts its own PostgreSQL, S3 server and source API, and removes them.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { ROOT, runScript, ScriptRun } from '../helpers/run-script';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = ScriptRun;
 
 function localRun(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'scripts', 'local-run.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, INIT_CWD: ROOT },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runScript('scripts/local-run.ts', args, { ...process.env, INIT_CWD: ROOT });
 }
 
 const order = (id: string, extra: Record<string, unknown> = {}) => JSON.stringify({

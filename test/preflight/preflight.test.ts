@@ -4,10 +4,8 @@
  * the shape the APIs return (test/preflight/fixtures/*.json): a fresh account, an organization member account, and a
  * us-east-1 account whose first zone name maps to use1-az3.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient, DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -20,6 +18,7 @@ import { Check, PreflightClients, runPreflight, TemplateFacts } from '../../scri
 import { main, parseCliArgs, UsageError } from '../../scripts/preflight/cli';
 import { readTemplateFacts, synthesizeTemplateFacts, templateFacts } from '../../scripts/preflight/template';
 import { EXAMPLE_DATASETS } from '../helpers/app';
+import { runScript } from '../helpers/run-script';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded API responses, read structurally
 type Json = any;
@@ -238,19 +237,10 @@ describe('CLI', () => {
   });
 
   test('the script as npm runs it: --help exits 0; without a region it exits 2 before any AWS call', async () => {
-    const spawnScript = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const env = { ...process.env };
-      delete env.AWS_REGION;
-      delete env.AWS_DEFAULT_REGION;
-      const child = spawn(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(ROOT, 'scripts', 'preflight.ts'), ...args],
-        { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-      child.once('error', reject);
-      child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+    const env = { ...process.env };
+    delete env.AWS_REGION;
+    delete env.AWS_DEFAULT_REGION;
+    const spawnScript = (args: string[]) => runScript('scripts/preflight.ts', args, env);
     const help = await spawnScript(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: npm run preflight');
