@@ -5,7 +5,7 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Classification } from '../classification';
-import { SecurePipeline } from '../constructs/pipeline/secure-pipeline';
+import { pascalCase, SecurePipeline } from '../constructs/pipeline/secure-pipeline';
 
 /**
  * The output key part for a dataset: its lower_snake_case name in PascalCase (`customer_orders` → `CustomerOrders`).
@@ -13,7 +13,7 @@ import { SecurePipeline } from '../constructs/pipeline/secure-pipeline';
  * dropped, as CloudFormation output keys are alphanumeric.
  */
 export function datasetOutputKey(datasetName: string): string {
-  return datasetName.split('_').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('').replace(/[^A-Za-z0-9]/g, '');
+  return pascalCase(datasetName).replace(/[^A-Za-z0-9]/g, '');
 }
 
 /** Values CloudFormation would resolve to a secret (dynamic references): never an output, which anyone with describe-stacks reads. */

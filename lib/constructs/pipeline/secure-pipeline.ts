@@ -270,6 +270,7 @@ function sourceHosts(datasets: DatasetsConfig): string[] {
   return [...new Set(urls.map((url) => new URL(url).hostname))];
 }
 
-function pascalCase(name: string): string {
+/** A dataset's lower_snake_case name in PascalCase (`customer_orders` → `CustomerOrders`): its part of construct ids. */
+export function pascalCase(name: string): string {
   return name.split('_').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
 }
