@@ -3,11 +3,9 @@
  * synthesized template (no packs, no bundling). `npm run diagram -- --check` exits 1 when the committed file is stale.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { loadDatasetsConfig, resolveProfile } from '../lib/config';
-import { SecurePipelineStack } from '../lib/stacks/secure-pipeline-stack';
+import { synthesizeBlueprintTemplate } from './blueprint-template';
 
 export const REPOSITORY_ROOT = path.resolve(__dirname, '..');
 export const ARCHITECTURE_FILE = path.join(REPOSITORY_ROOT, 'docs', 'architecture.md');
@@ -17,16 +15,7 @@ type Json = any;
 
 /** Synthesizes the dev blueprint with the example datasets (cdk.json's feature flags, no packs, no bundling). */
 export function synthesizeDevTemplate(root: string = REPOSITORY_ROOT): Json {
-  const context = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdp-diagram-'));
-  try {
-    const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-    const datasets = loadDatasetsConfig(path.join(root, 'examples', 'datasets.json'));
-    const stack = new SecurePipelineStack(app, 'SecureDataPipeline-dev', { profile: resolveProfile('dev'), datasets });
-    return app.synth().getStackByName(stack.stackName).template;
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+  return synthesizeBlueprintTemplate(root, resolveProfile('dev'), loadDatasetsConfig(path.join(root, 'examples', 'datasets.json')));
 }
 
 /** A node or edge of the diagram; everything is sorted before printing, so the output is deterministic. */

@@ -3,11 +3,8 @@
  * synthesized in-process without the compliance packs and without bundling (env-agnostic, so no lookups).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { DatasetsConfig, Profile } from '../../lib/config';
-import { SecurePipelineStack } from '../../lib/stacks/secure-pipeline-stack';
+import { synthesizeBlueprintTemplate } from '../blueprint-template';
 import { TemplateFacts } from './checks';
 
 /** What a template without a CheckBootstrapVersion rule is assumed to need (the modern bootstrap). */
@@ -41,13 +38,5 @@ export function readTemplateFacts(file: string): TemplateFacts {
 
 /** Synthesizes the blueprint stack for the profile and datasets (cdk.json's feature flags, no packs, no bundling). */
 export function synthesizeTemplateFacts(root: string, profile: Profile, datasets: DatasetsConfig): TemplateFacts {
-  const context = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdp-preflight-'));
-  try {
-    const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-    const stack = new SecurePipelineStack(app, `SecureDataPipeline-${profile.name}`, { profile, datasets });
-    return templateFacts(app.synth().getStackByName(stack.stackName).template);
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+  return templateFacts(synthesizeBlueprintTemplate(root, profile, datasets));
 }
