@@ -6,4 +6,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   snapshotSerializers: ['<rootDir>/test/helpers/stable-serializer.ts'],
   testTimeout: 120000,
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
 };

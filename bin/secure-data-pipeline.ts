@@ -5,10 +5,14 @@ import { createCompliantApp } from '../lib/compliance';
 import { loadDatasetsConfig, profileOverridesFromContext, resolveProfile } from '../lib/config';
 import { ConfigurationError } from '../lib/errors';
 import { SecurePipelineStack } from '../lib/stacks/secure-pipeline-stack';
+import { ensureHandlerBundles } from '../scripts/build-handlers';
 
 export const DEFAULT_DATASETS_FILE = path.join(__dirname, '..', 'examples', 'datasets.json');
 
-function main(): void {
+async function main(): Promise<void> {
+  // In the repository the handler bundles are rebuilt here when missing or older than their sources, so a fresh
+  // clone or an edited handler synthesizes without a separate step (the constructs themselves only check).
+  await ensureHandlerBundles();
   const app = createCompliantApp();
   const profile = resolveProfile(app.node.tryGetContext('profile'), profileOverridesFromContext((key) => app.node.tryGetContext(key)));
   const datasets = loadDatasetsConfig(app.node.tryGetContext('datasets') ?? DEFAULT_DATASETS_FILE);
@@ -23,12 +27,11 @@ function main(): void {
   app.synth();
 }
 
-try {
-  main();
-} catch (e) {
+main().catch((e: unknown) => {
   if (e instanceof ConfigurationError) {
     console.error(e.message);
     process.exit(1);
   }
-  throw e;
-}
+  console.error(e);
+  process.exit(1);
+});

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadDatasetsConfig, resolveProfile } from '../lib/config';
 import { synthesizeBlueprintTemplate } from './blueprint-template';
+import { ensureHandlerBundles } from './build-handlers';
 
 export const REPOSITORY_ROOT = path.resolve(__dirname, '..');
 export const ARCHITECTURE_FILE = path.join(REPOSITORY_ROOT, 'docs', 'architecture.md');
@@ -329,4 +330,4 @@ function main(argv: readonly string[]): number {
   return 0;
 }
 
-if (require.main === module) process.exit(main(process.argv.slice(2)));
+if (require.main === module) void ensureHandlerBundles().then(() => process.exit(main(process.argv.slice(2))));

@@ -3,9 +3,10 @@
  * deploy (Lambda concurrency, GuardDuty, CloudTrail, zone IDs, CDK bootstrap, MSK and NAT quotas), each with its fix,
  * and the -c values to deploy with. Exit 0 when nothing failed, 1 when a check failed, 2 on bad arguments.
  */
+import { ensureHandlerBundles } from './build-handlers';
 import { awsClients, main } from './preflight/cli';
 
-main(process.argv.slice(2), {
+void ensureHandlerBundles().then(() => main(process.argv.slice(2), {
   clients: awsClients,
   env: process.env,
   out: (text) => process.stdout.write(text),
@@ -13,4 +14,4 @@ main(process.argv.slice(2), {
 }).then((code) => process.exit(code), (e: unknown) => {
   process.stderr.write(`preflight crashed: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
-});
+}));

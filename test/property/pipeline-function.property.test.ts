@@ -19,11 +19,16 @@ type Props = Record<keyof PipelineFunctionProps, unknown>;
 
 function specs(network: SecureNetwork, keys: DataKeys): { [K in keyof Props]: PropSpec } {
   return {
-    entry: {
-      good: fc.constantFrom('lambda/rotate-api-credential/index.ts', 'lambda/msk-bootstrap/index.ts'),
-      bad: fc.oneof(notString, fc.constantFrom('lambda/missing/index.ts', 'README.md', '')),
+    // The pipeline's own prebuilt handlers: any other source of code beside one is refused by name.
+    builtInHandler: {
+      good: fc.constantFrom('rotate-api-credential', 'msk-bootstrap'),
+      bad: fc.oneof(notString, fc.constantFrom('missing', 'lambda/ingest/index.ts', '')),
       optional: false,
     },
+    entry: { good: fc.constant(undefined), bad: fc.oneof(notString, fc.constantFrom('lambda/msk-bootstrap/index.ts', 'README.md', '')) },
+    assetDirectory: { good: fc.constant(undefined), bad: fc.oneof(notString, fc.constantFrom('dist/lambda/store', 'lambda', '')) },
+    projectRoot: { good: fc.constant(undefined), bad: fc.oneof(notString, fc.constantFrom('/no/such/project', '')) },
+    depsLockFilePath: { good: fc.constant(undefined), bad: fc.oneof(notString, fc.constant('')) },
     handler: { good: fc.constant('handler'), bad: fc.oneof(notString, fc.constantFrom('', 'a handler', '1st')) },
     classification: { good: fc.constantFrom(...CLASSIFICATIONS), bad: fc.oneof(notString, fc.constantFrom('Secret', 'public', '')), optional: false },
     network: { good: fc.constant(network), bad: fc.constantFrom({}, 'vpc-123', null, keys), optional: false },
@@ -52,7 +57,8 @@ function specs(network: SecureNetwork, keys: DataKeys): { [K in keyof Props]: Pr
       ),
     },
     description: { good: fc.string({ maxLength: 100 }), bad: fc.oneof(notString, fc.string({ minLength: 257, maxLength: 300 })) },
-    externalModules: { good: fc.constantFrom(['@aws-sdk/*'], ['@aws-sdk/*', 'pg']), bad: fc.constantFrom('@aws-sdk/*', [1], [''], {}) },
+    // Only with entry, which these props never give.
+    externalModules: { good: fc.constant(undefined), bad: fc.constantFrom('@aws-sdk/*', [1], [''], {}, ['@aws-sdk/*']) },
   };
 }
 
@@ -69,7 +75,7 @@ constructProperties<Platform, Props>('PipelineFunction', {
 
 test('the examples of the issue: 500 ms timeout, memory 64 and 20000, memory 256.5', () => {
   const stack = testStack();
-  const base = { entry: 'lambda/msk-bootstrap/index.ts', classification: Classification.INTERNAL, profile: resolveProfile('dev'), ...platform(stack) };
+  const base = { builtInHandler: 'msk-bootstrap' as const, classification: Classification.INTERNAL, profile: resolveProfile('dev'), ...platform(stack) };
   // A 500 ms timeout made aws-cdk-lib throw "cannot be converted into a whole number of seconds" before.
   expectOutcome(attempt(() => new PipelineFunction(stack, 'HalfSecond', { ...base, timeout: Duration.millis(500) })), ['timeout']);
   for (const memorySize of [64, 20000, 256.5]) {

@@ -12,6 +12,7 @@ import { SecureNetwork } from '../../lib/constructs/network/secure-network';
 import { testApp, testStack } from '../helpers/app';
 
 const ENTRY = 'lambda/rotate-api-credential/index.ts';
+const BUILT_IN = { builtInHandler: 'rotate-api-credential' } as const;
 
 const PREFIX_LIST = 'pl-6da54004';
 
@@ -19,7 +20,7 @@ function build(extra: Partial<PipelineFunctionProps> = {}, egress = false, stack
   const keys = new DataKeys(stack, 'Keys');
   const network = new SecureNetwork(stack, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, egress, ...(s3PrefixListId ? { s3PrefixListId } : {}) });
   const fn = new PipelineFunction(stack, 'Fn', {
-    entry: ENTRY, classification: Classification.RESTRICTED, network, keys, profile: resolveProfile('dev'), ...extra,
+    ...BUILT_IN, classification: Classification.RESTRICTED, network, keys, profile: resolveProfile('dev'), ...extra,
   });
   return { stack, keys, network, fn };
 }
@@ -116,7 +117,7 @@ describe('PipelineFunction', () => {
   test('two functions share one base policy', () => {
     const s = build().stack;
     const { network, keys: k } = { network: s.node.findChild('Net') as SecureNetwork, keys: s.node.findChild('Keys') as DataKeys };
-    new PipelineFunction(s, 'Second', { entry: ENTRY, classification: Classification.PUBLIC, network, keys: k, profile: resolveProfile('dev') });
+    new PipelineFunction(s, 'Second', { ...BUILT_IN, classification: Classification.PUBLIC, network, keys: k, profile: resolveProfile('dev') });
     Template.fromStack(s).resourcePropertiesCountIs('AWS::IAM::ManagedPolicy', { Description: Match.stringLikeRegexp('^VPC network interfaces') }, 1);
   });
 
@@ -145,7 +146,7 @@ describe('PipelineFunction', () => {
     const vpc = new Vpc(s, 'Mine', { maxAzs: 2, restrictDefaultSecurityGroup: false, subnetConfiguration: [
       { name: 'data', subnetType: SubnetType.PRIVATE_ISOLATED }, { name: 'compute', subnetType: SubnetType.PRIVATE_ISOLATED }] });
     const network = new SecureNetwork(s, 'Net', { logKey: keys.audit, flowLogRetentionDays: 90, existingVpc: vpc, s3PrefixListId: PREFIX_LIST });
-    expect(() => new PipelineFunction(s, 'Fn', { entry: ENTRY, classification: Classification.PUBLIC, network, keys, profile: resolveProfile('dev') }))
+    expect(() => new PipelineFunction(s, 'Fn', { ...BUILT_IN, classification: Classification.PUBLIC, network, keys, profile: resolveProfile('dev') }))
       .toThrow(/network: has no interface-endpoint security group[\s\S]*Fix: pass existingEndpointSecurityGroup/);
   });
 
@@ -205,7 +206,7 @@ describe('PipelineFunction', () => {
     process.env.CDK_DOCKER = '/bin/false'; // any attempt to use Docker fails the synth
     try {
       const s = new Stack(app, 'Bundled');
-      build({}, false, s);
+      build({ builtInHandler: undefined, entry: ENTRY }, false, s);
       const assembly = app.synth();
       const assetDirs = fs.readdirSync(assembly.directory).filter((d) => d.startsWith('asset.'))
         .map((d) => path.join(assembly.directory, d)).filter((d) => fs.existsSync(path.join(d, 'index.js.map')));

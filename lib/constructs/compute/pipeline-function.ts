@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { Connections, IConnectable, Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { Grant, IGrantable, IPrincipal, ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, CfnFunction, Code, Function as LambdaFunction, FunctionProps, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { IKey } from 'aws-cdk-lib/aws-kms';
@@ -25,6 +25,7 @@ import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { checkDuration, checkInstance, checkString } from '../common/prop-checks';
 import { ISOLATED_TIER, tieredSecurityGroup } from '../common/security-group';
 import { DataKeys } from '../keys/data-keys';
+import { BUILT_IN_HANDLER_NAMES, BuiltInHandler, builtInHandlerDirectory } from './handler-bundles';
 // A value import (instanceof in checkFunctionProps): the cycle through SecureNetwork's own function is harmless,
 // because the class is read when a function is constructed, never while the modules load.
 import { SecureNetwork } from '../network/secure-network';
@@ -32,13 +33,36 @@ import { SecureNetwork } from '../network/secure-network';
 /** The newest Node.js LTS the Lambda service offers. */
 export const PIPELINE_RUNTIME = Runtime.NODEJS_24_X;
 
-/** Repository root: entries and the lock file are resolved from here. */
-const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
+/** Lock files NodejsFunction understands, in the order they are looked for. */
+const LOCK_FILES: readonly string[] = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'];
 
+/**
+ * The handler's code: give exactly one of `entry` (your source, bundled by esbuild at synth), `assetDirectory` (your
+ * prebuilt bundle) or `builtInHandler` (one of this package's own prebuilt handlers). Everything else about the
+ * function (network, keys, logs, role, concurrency) is the same whichever you give.
+ */
 export interface PipelineFunctionProps {
-  /** Handler source, e.g. `lambda/ingest/index.ts` (relative to the project root, or absolute). */
-  readonly entry: string;
-  /** Exported handler name. @default 'handler' */
+  /**
+   * Handler source to bundle at synth with the local esbuild (a devDependency of your project; never Docker), e.g.
+   * `src/handlers/curate.ts`: absolute, or relative to `projectRoot`. @default none
+   */
+  readonly entry?: string;
+  /**
+   * A directory holding a bundle you built yourself: `index.js` (or `index.mjs`, `index.cjs`) exporting `handler`, with
+   * everything it needs but the AWS SDK. Absolute, or relative to `projectRoot`. Uploaded as is. @default none
+   */
+  readonly assetDirectory?: string;
+  /** One of this package's own handlers, prebuilt into its `dist/lambda/<name>/`. @default none */
+  readonly builtInHandler?: BuiltInHandler;
+  /**
+   * Your project's root: relative `entry` and `assetDirectory` resolve from here, and esbuild runs here. @default the
+   * nearest directory at or above the current working directory that holds a lock file (package-lock.json, yarn.lock,
+   * pnpm-lock.yaml, bun.lock), else the current working directory
+   */
+  readonly projectRoot?: string;
+  /** The lock file esbuild's dependency versions come from (with `entry`). @default the lock file in `projectRoot` */
+  readonly depsLockFilePath?: string;
+  /** Exported handler name (with `entry` or `assetDirectory`; built-in handlers export `handler`). @default 'handler' */
   readonly handler?: string;
   /** Classification of the data the function handles: decides the env key and log retention. */
   readonly classification: Classification;
@@ -68,8 +92,8 @@ export interface PipelineFunctionProps {
    */
   readonly concurrencyBound?: ConcurrencyBound;
   /**
-   * Modules left out of the bundle because the Lambda runtime provides them. Narrow it to bundle an SDK package the
-   * runtime may lack (e.g. `@aws-sdk/rds-signer`). @default ['@aws-sdk/*']
+   * With `entry`: modules left out of the bundle because the Lambda runtime provides them. Narrow it to bundle an SDK
+   * package the runtime may lack (e.g. `@aws-sdk/rds-signer`). @default ['@aws-sdk/*']
    */
   readonly externalModules?: readonly string[];
   /** At most 256 characters (Lambda's limit). @default `secure-data-pipeline <id>` */
@@ -121,6 +145,91 @@ export function concurrencyBoundReason(bound: ConcurrencyBound): string {
 /** Handler sources NodejsFunction can bundle. */
 const ENTRY_FILE = /\.(jsx?|tsx?|cjs|cts|mjs|mts)$/;
 
+/** Files Lambda's Node.js runtime loads for the handler `index.<export>`. */
+const BUNDLE_FILES: readonly string[] = ['index.js', 'index.mjs', 'index.cjs'];
+
+/** Where the handler's code comes from, resolved. */
+type ResolvedCode =
+  | { readonly kind: 'entry'; readonly path: string; readonly projectRoot: string; readonly lockFile: string }
+  | { readonly kind: 'asset'; readonly path: string };
+
+/** The nearest directory at or above `from` that holds a lock file, and that file. */
+export function findProjectRoot(from: string = process.cwd()): { readonly root: string; readonly lockFile: string } | undefined {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    const lockFile = LOCK_FILES.map((name) => path.join(dir, name)).find((file) => fs.existsSync(file));
+    if (lockFile) return { root: dir, lockFile };
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+function esbuildInstalled(root: string): boolean {
+  try {
+    require.resolve('esbuild', { paths: [root] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Exactly one source of code, each checked where it is: an entry file, a bundle directory, a built-in handler. */
+function resolveCode(props: PipelineFunctionProps, problems: ProblemCollector): ResolvedCode | undefined {
+  const given = (['entry', 'assetDirectory', 'builtInHandler'] as const).filter((name) => props[name] !== undefined);
+  const oneOf = 'give exactly one of entry (a handler source to bundle), assetDirectory (a prebuilt bundle) or builtInHandler';
+  if (given.length === 0) problems.add('entry', 'no handler code is given', oneOf);
+  for (const name of given.length > 1 ? given : []) {
+    problems.add(name, `is given together with ${given.filter((other) => other !== name).join(' and ')}`, oneOf);
+  }
+  if (given.length !== 1) return undefined;
+  checkString(problems, 'projectRoot', props.projectRoot, /\S/, 'a directory path');
+  checkString(problems, 'depsLockFilePath', props.depsLockFilePath, /\S/, 'a lock file path');
+  if (props.externalModules !== undefined && props.entry === undefined) {
+    problems.add('externalModules', 'only applies when esbuild bundles an entry at synth', 'remove it; a prebuilt bundle decides its own externals when it is built');
+  }
+  const found = typeof props.projectRoot === 'string' ? undefined : findProjectRoot();
+  const root = typeof props.projectRoot === 'string' ? path.resolve(props.projectRoot) : found?.root ?? process.cwd();
+  if (typeof props.projectRoot === 'string' && !fs.existsSync(root)) {
+    problems.add('projectRoot', `${root} does not exist`, 'give your project\'s directory (where its package.json and lock file are)');
+  }
+  const resolve = (p: string) => (path.isAbsolute(p) ? p : path.join(root, p));
+  if (props.builtInHandler !== undefined) {
+    if (!problems.checkOneOf('builtInHandler', props.builtInHandler, BUILT_IN_HANDLER_NAMES)) return undefined;
+    if (props.handler !== undefined && props.handler !== 'handler') {
+      problems.add('handler', 'built-in handlers export "handler"', 'remove handler, or bundle your own code with entry or assetDirectory');
+    }
+    const directory = problems.collect(() => builtInHandlerDirectory(props.builtInHandler!));
+    return directory === undefined ? undefined : { kind: 'asset', path: directory };
+  }
+  if (props.assetDirectory !== undefined) {
+    if (!checkString(problems, 'assetDirectory', props.assetDirectory, /\S/, 'a directory path')) return undefined;
+    const directory = resolve(props.assetDirectory);
+    if (!BUNDLE_FILES.some((file) => fs.existsSync(path.join(directory, file)))) {
+      problems.add('assetDirectory', `${directory} holds no ${BUNDLE_FILES.join(', ')}`,
+        'bundle your handler (e.g. esbuild --bundle --platform=node --outfile=<dir>/index.js) into that directory first, or give its path relative to projectRoot');
+      return undefined;
+    }
+    return { kind: 'asset', path: directory };
+  }
+  if (!checkString(problems, 'entry', props.entry, ENTRY_FILE, 'a .ts or .js handler file, e.g. src/handlers/curate.ts', false)) return undefined;
+  const entry = resolve(props.entry!);
+  if (!fs.existsSync(entry)) {
+    problems.add('entry', `${entry} does not exist`, `give the handler source relative to your project root ${root} (or projectRoot), or an absolute path`);
+  }
+  const lockFile = typeof props.depsLockFilePath === 'string' ? path.resolve(root, props.depsLockFilePath)
+    : LOCK_FILES.map((name) => path.join(root, name)).find((file) => fs.existsSync(file));
+  if (lockFile === undefined || !fs.existsSync(lockFile)) {
+    problems.add(props.depsLockFilePath === undefined ? 'projectRoot' : 'depsLockFilePath',
+      lockFile === undefined ? `${root} holds no lock file (${LOCK_FILES.join(', ')})` : `${lockFile} does not exist`,
+      'run the app from your project (where npm install wrote package-lock.json), or pass projectRoot and depsLockFilePath');
+    return undefined;
+  }
+  if (!esbuildInstalled(root)) {
+    // Without a local esbuild, NodejsFunction would fall back to bundling in Docker.
+    problems.add('entry', `esbuild is not installed in ${root}, and bundling must never fall back to Docker`,
+      'npm install --save-dev esbuild in your project (or prebuild the handler and pass assetDirectory)');
+  }
+  return { kind: 'entry', path: entry, projectRoot: root, lockFile };
+}
+
 /**
  * Names the Lambda runtime sets itself and refuses in a function's environment.
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
@@ -146,7 +255,8 @@ const ENVIRONMENT_LIMIT_BYTES = 4096;
  * and a role whose grants land in a customer-managed policy.
  */
 export class PipelineFunction extends Construct implements IGrantable, IConnectable {
-  public readonly function: NodejsFunction;
+  /** A NodejsFunction with `entry`; a plain Function with `assetDirectory` or `builtInHandler`. */
+  public readonly function: LambdaFunction;
   public readonly role: ManagedPolicyRole;
   /** The function's own group: what grants open (database, brokers) lands here, never on the shared groups. */
   public readonly securityGroup: SecurityGroup;
@@ -173,10 +283,7 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
       problems.add('internetAccess', 'the network has no egress tier', 'create SecureNetwork with egress: true');
     }
     checkFunctionProps(props, problems);
-    const entry = typeof props.entry !== 'string' || path.isAbsolute(props.entry) ? props.entry : path.join(PROJECT_ROOT, props.entry);
-    if (typeof entry === 'string' && ENTRY_FILE.test(entry) && !fs.existsSync(entry)) {
-      problems.add('entry', `${entry} does not exist`, 'give the handler source relative to the project root, e.g. lambda/ingest/index.ts');
-    }
+    const code = resolveCode(props, problems);
     if (props.network instanceof SecureNetwork && !props.network.awsApiClientSecurityGroup) {
       problems.add('network', 'has no interface-endpoint security group, so the function could reach no AWS API',
         'pass existingEndpointSecurityGroup (the group of your VPC\'s interface endpoints) to SecureNetwork with existingVpc');
@@ -220,23 +327,9 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
       conditions: { StringEquals: { 'kms:ViaService': `sqs.${arnParts(this).region}.amazonaws.com` } },
     });
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry,
-      handler: props.handler ?? 'handler',
+    const common: Omit<FunctionProps, 'code' | 'handler'> = {
       runtime: PIPELINE_RUNTIME,
       architecture: Architecture.ARM_64,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        format: OutputFormat.CJS,
-        target: 'node24',
-        // pg-native is an optional native add-on of pg that this project never uses.
-        externalModules: [...(props.externalModules ?? ['@aws-sdk/*']), 'pg-native'],
-      },
       vpc: network.vpc,
       vpcSubnets: props.internetAccess ? network.egressSubnets : network.computeSubnets,
       securityGroups: [this.securityGroup, ...network.clientSecurityGroups],
@@ -253,7 +346,28 @@ export class PipelineFunction extends Construct implements IGrantable, IConnecta
       reservedConcurrentExecutions: concurrency,
       deadLetterQueue: this.deadLetterQueue,
       description: props.description ?? `secure-data-pipeline ${id}`,
-    });
+    };
+    const handler = props.handler ?? 'handler';
+    const resolved = code!;
+    this.function = resolved.kind === 'entry'
+      ? new NodejsFunction(this, 'Function', {
+        ...common,
+        entry: resolved.path,
+        handler,
+        projectRoot: resolved.projectRoot,
+        depsLockFilePath: resolved.lockFile,
+        bundling: {
+          forceDockerBundling: false,
+          minify: true,
+          sourceMap: true,
+          sourcesContent: false,
+          format: OutputFormat.CJS,
+          target: 'node24',
+          // pg-native is an optional native add-on of pg that is rarely used in Lambda.
+          externalModules: [...(props.externalModules ?? ['@aws-sdk/*']), 'pg-native'],
+        },
+      })
+      : new LambdaFunction(this, 'Function', { ...common, code: Code.fromAsset(resolved.path), handler: `index.${handler}` });
     // Rules of the shared groups and the endpoints are separate resources: the function (and any custom resource it
     // backs) waits for them, or its first run could not reach an AWS API or answer CloudFormation.
     this.function.node.addDependency(...network.awsApiDependencies);
@@ -333,7 +447,6 @@ function basePolicy(scope: Construct): ManagedPolicy {
  * 900 seconds, description up to 256 characters, environment names `[a-zA-Z]([a-zA-Z0-9_])+`, 4 KB in all).
  */
 function checkFunctionProps(props: PipelineFunctionProps, problems: ProblemCollector): void {
-  checkString(problems, 'entry', props.entry, ENTRY_FILE, 'a .ts or .js handler file, e.g. lambda/ingest/index.ts', false);
   checkString(problems, 'handler', props.handler, /^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/, 'the name of an exported function, e.g. handler');
   problems.checkOneOf('classification', props.classification, CLASSIFICATIONS);
   checkInstance(problems, 'network', props.network, SecureNetwork, 'pass the SecureNetwork of the stack');

@@ -305,7 +305,7 @@ export class SecureDatabase extends Construct {
    */
   private addBootstrap(props: SecureDatabaseProps, key: IKey): CustomResource {
     const fn = new PipelineFunction(this, 'Bootstrap', {
-      entry: 'lambda/db-bootstrap/custom-resource.ts',
+      builtInHandler: 'db-bootstrap',
       classification: Classification.RESTRICTED,
       network: props.network,
       keys: props.keys,

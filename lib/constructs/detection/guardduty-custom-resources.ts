@@ -63,7 +63,7 @@ export class GuardDutyCustomResources extends Construct {
     super(scope, id);
     this.destroyAllowed = destroyDataAllowed(this);
     this.function = new PipelineFunction(this, 'Function', {
-      entry: 'lambda/guardduty-detector/index.ts',
+      builtInHandler: 'guardduty-detector',
       classification: Classification.INTERNAL,
       network: props.network,
       keys: props.keys,

@@ -50,7 +50,7 @@ export class NetworkCustomResources extends Construct {
   constructor(scope: Construct, id: string, props: NetworkCustomResourcesProps) {
     super(scope, id);
     this.function = new PipelineFunction(this, 'Function', {
-      entry: 'lambda/network-custom-resource/index.ts',
+      builtInHandler: 'network-custom-resource',
       classification: Classification.INTERNAL,
       network: props.network,
       keys: props.keys,

@@ -110,7 +110,7 @@ export class IngestStage extends Construct {
     problems.throwIfAny();
 
     this.function = new PipelineFunction(this, 'Function', {
-      entry: 'lambda/ingest/index.ts',
+      builtInHandler: 'ingest',
       classification: dataset.classification,
       network: props.network,
       keys,

@@ -145,7 +145,7 @@ export class LoadStage extends Construct {
     const endpoint = database.endpoint;
     const maxConcurrency = loadMaxConcurrency(props.profile);
     this.function = new PipelineFunction(this, 'Function', {
-      entry: 'lambda/load/index.ts',
+      builtInHandler: 'load',
       // It reads every curated bucket, so it handles the highest classification.
       classification: Classification.RESTRICTED,
       network: props.network,
@@ -153,8 +153,6 @@ export class LoadStage extends Construct {
       profile: props.profile,
       timeout: FUNCTION_TIMEOUT,
       memorySize: 512,
-      // The IAM token signer is not guaranteed in the runtime's SDK: bundle it, keep the S3 client external.
-      externalModules: ['@aws-sdk/client-s3'],
       concurrencyBound: { by: 'sqs', maxConcurrency },
       environment: {
         POWERTOOLS_SERVICE_NAME: 'load',

@@ -138,7 +138,7 @@ export class StoreStage extends Construct {
     // the partitions would idle, and the profile's bound caps them below that.
     const maxPollers = storeMaxPollers(partitions, props.profile);
     this.function = new PipelineFunction(this, 'Function', {
-      entry: 'lambda/store/index.ts',
+      builtInHandler: 'store',
       classification: dataset.classification,
       network: props.network,
       keys: props.keys,

@@ -110,7 +110,7 @@ export class ApiCredential extends Construct {
     this.secret = secret;
 
     this.rotationFunction = new PipelineFunction(this, 'Rotation', {
-      entry: 'lambda/rotate-api-credential/index.ts',
+      builtInHandler: 'rotate-api-credential',
       classification: Classification.RESTRICTED,
       network: props.network,
       keys: props.keys,

@@ -279,7 +279,7 @@ export class SecureStream extends Construct {
 
   private lookUpBootstrapBrokers(network: SecureNetwork, keys: DataKeys, profile: Profile): string {
     const fn = new PipelineFunction(this, 'BrokersLookup', {
-      entry: 'lambda/msk-bootstrap/index.ts',
+      builtInHandler: 'msk-bootstrap',
       classification: Classification.INTERNAL,
       network,
       keys,
