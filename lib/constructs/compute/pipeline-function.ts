@@ -174,14 +174,13 @@ function esbuildInstalled(root: string): boolean {
 /** Exactly one source of code, each checked where it is: an entry file, a bundle directory, a built-in handler. */
 function resolveCode(props: PipelineFunctionProps, problems: ProblemCollector): ResolvedCode | undefined {
   const given = (['entry', 'assetDirectory', 'builtInHandler'] as const).filter((name) => props[name] !== undefined);
+  checkString(problems, 'projectRoot', props.projectRoot, /\S/, 'a directory path');
+  checkString(problems, 'depsLockFilePath', props.depsLockFilePath, /\S/, 'a lock file path');
   const oneOf = 'give exactly one of entry (a handler source to bundle), assetDirectory (a prebuilt bundle) or builtInHandler';
   if (given.length === 0) problems.add('entry', 'no handler code is given', oneOf);
   for (const name of given.length > 1 ? given : []) {
     problems.add(name, `is given together with ${given.filter((other) => other !== name).join(' and ')}`, oneOf);
   }
-  if (given.length !== 1) return undefined;
-  checkString(problems, 'projectRoot', props.projectRoot, /\S/, 'a directory path');
-  checkString(problems, 'depsLockFilePath', props.depsLockFilePath, /\S/, 'a lock file path');
   if (props.externalModules !== undefined && props.entry === undefined) {
     problems.add('externalModules', 'only applies when esbuild bundles an entry at synth', 'remove it; a prebuilt bundle decides its own externals when it is built');
   }
@@ -190,6 +189,7 @@ function resolveCode(props: PipelineFunctionProps, problems: ProblemCollector): 
   if (typeof props.projectRoot === 'string' && !fs.existsSync(root)) {
     problems.add('projectRoot', `${root} does not exist`, 'give your project\'s directory (where its package.json and lock file are)');
   }
+  if (given.length !== 1) return undefined;
   const resolve = (p: string) => (path.isAbsolute(p) ? p : path.join(root, p));
   if (props.builtInHandler !== undefined) {
     if (!problems.checkOneOf('builtInHandler', props.builtInHandler, BUILT_IN_HANDLER_NAMES)) return undefined;
