@@ -82,3 +82,14 @@ test('a fresh clone builds the library and the bundles on npm ci (prepare), and 
   expect(pkg.scripts.build).toMatch(/rmSync\('dist\/lib'.*tsc -p tsconfig\.build\.json && npm run build:handlers$/);
   expect(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^\s+Apache License\s+Version 2\.0, January 2004/);
 });
+
+test('the README lists every npm script', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('## npm scripts'), readme.indexOf('## What it builds'));
+  const unlisted = Object.keys(pkg.scripts).filter((name) => {
+    if (name === 'test') return !table.includes('`npm test`');
+    if (name === 'prepare') return !table.includes('`prepare`');
+    return !table.includes(`\`npm run ${name}`);
+  });
+  expect(unlisted).toEqual([]);
+});
