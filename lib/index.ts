@@ -34,3 +34,4 @@ export * from './constructs/detection/security-alert-topic';
 export * from './constructs/audit/audit-trail';
 export * from './constructs/audit/security-alarms';
 export * from './stacks/secure-pipeline-stack';
+export * from './constructs/pipeline/stack-limits';

@@ -19,6 +19,8 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 const DATASET_NAME = /^[a-z][a-z0-9_]{1,39}$/;
+/** A dataset group: becomes the nested stack `Datasets<Group>` (PascalCase). */
+export const GROUP_NAME = /^[a-z][a-z0-9_]{1,29}$/;
 
 const FieldSchema = z
   .object({
@@ -78,6 +80,11 @@ const DatasetSchema = z
       .describe('The primary key: a required field whose handling is keep or tokenize'),
     source: SourceSchema,
     fields: z.array(FieldSchema).min(2, 'needs the id field and at least one other field'),
+    group: z.string().regex(GROUP_NAME, 'must be lower_snake_case, start with a letter, 2–30 characters')
+      .describe('Deploys the dataset\'s own resources (credential, topics, stages, alarms) in the nested stack of this ' +
+        'group instead of the main stack: needed beyond about a dozen datasets (CloudFormation allows 500 resources ' +
+        'per stack). Changing it replaces the dataset\'s topics and log groups.')
+      .optional(),
   })
   .strict();
 
@@ -116,6 +123,8 @@ export interface SourceConfig {
 
 export interface DatasetConfig {
   readonly name: string;
+  /** The nested stack the dataset's own resources deploy in; none: the main stack. */
+  readonly group?: string;
   readonly classification: Classification;
   readonly description?: string;
   readonly idField: string;
@@ -155,6 +164,22 @@ export function validateDatasetsConfig(raw: unknown, source = 'datasets config')
       });
     } else {
       seen.set(key, { index: i, name: d.name });
+    }
+  });
+  // Groups become nested stack ids in PascalCase: groups equal without "_" would be one stack.
+  const groups = new Map<string, string>();
+  parsed.data.datasets.forEach((d, i) => {
+    if (d.group === undefined) return;
+    const key = d.group.replace(/_/g, '');
+    const first = groups.get(key);
+    if (first !== undefined && first !== d.group) {
+      problems.push({
+        path: `datasets[${i}] "${d.name}".group`,
+        problem: `"${d.group}" differs from group "${first}" only by "_", so their nested stacks collide`,
+        fix: `use "${first}", or a name that differs in more than underscores`,
+      });
+    } else {
+      groups.set(key, d.group);
     }
   });
   if (problems.length > 0) {
@@ -285,6 +310,7 @@ function resolveDataset(d: ParsedDataset, where: string, problems: Configuration
 
   return {
     name: d.name,
+    ...(d.group !== undefined ? { group: d.group } : {}),
     classification: d.classification,
     ...(d.description !== undefined ? { description: d.description } : {}),
     idField: d.idField,

@@ -4,6 +4,7 @@
  */
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { IConstruct } from 'constructs';
 import { Classification } from '../classification';
 import { pascalCase, SecurePipeline } from '../constructs/pipeline/secure-pipeline';
 
@@ -41,12 +42,21 @@ export function addOperatorOutputs(stack: Stack, pipeline: SecurePipeline): CfnO
     outputs.push(operatorOutput(stack, id, value, description));
   };
 
+  // A dataset of a group has its outputs in the group's nested stack (the main stack names each group's stack), so the
+  // main stack's 200-output quota does not bound the number of datasets.
+  const outputIn = (scope: IConstruct, id: string, value: string, description: string): void => {
+    outputs.push(operatorOutput(Stack.of(scope) === stack ? stack : Stack.of(scope), id, value, description));
+  };
+  for (const [group, nested] of pipeline.groups) {
+    output(`Datasets${datasetOutputKey(group)}StackArn`, nested.nestedStackResource!.ref,
+      `Nested stack of the datasets of group ${group}: their outputs (credential secrets, ingest functions, dead-letter queues) with aws cloudformation describe-stacks --stack-name <this>`);
+  }
   for (const [name, credential] of pipeline.credentials) {
-    output(`${datasetOutputKey(name)}CredentialSecretArn`, credential.secret.secretArn,
+    outputIn(credential, `${datasetOutputKey(name)}CredentialSecretArn`, credential.secret.secretArn,
       `Source credential of dataset ${name}: after the first deploy put the real clientId/clientSecret with aws secretsmanager put-secret-value --secret-id <this>, then aws secretsmanager rotate-secret --secret-id <this>`);
   }
   for (const [name, stage] of pipeline.ingest) {
-    output(`${datasetOutputKey(name)}IngestFunctionName`, stage.function.function.functionName,
+    outputIn(stage, `${datasetOutputKey(name)}IngestFunctionName`, stage.function.function.functionName,
       `Ingest function of dataset ${name}: run it now with aws lambda invoke --function-name <this> --payload '{"dataset":"${name}"}' --cli-binary-format raw-in-base64-out out.json`);
   }
 
@@ -80,8 +90,8 @@ export function addOperatorOutputs(stack: Stack, pipeline: SecurePipeline): CfnO
       [`FunctionDeadLetterQueue${c}`, q, `failed asynchronous invocations of the ${c} pipeline functions`, 'each message is the failed request: read the error, fix it, re-run the function']),
   ];
   for (const [id, queue, holds, redrive] of queues) {
-    output(`${id}Url`, queue.queueUrl, `Dead-letter queue of ${holds} (it alarms when not empty): read with aws sqs receive-message --queue-url <this>`);
-    output(`${id}Arn`, queue.queueArn, `ARN of the dead-letter queue of ${holds}; after fixing the cause: ${redrive}`);
+    outputIn(queue, `${id}Url`, queue.queueUrl, `Dead-letter queue of ${holds} (it alarms when not empty): read with aws sqs receive-message --queue-url <this>`);
+    outputIn(queue, `${id}Arn`, queue.queueArn, `ARN of the dead-letter queue of ${holds}; after fixing the cause: ${redrive}`);
   }
 
   for (const [classification, bucket] of pipeline.curatedBuckets) {
@@ -103,9 +113,16 @@ export function addOperatorOutputs(stack: Stack, pipeline: SecurePipeline): CfnO
   return outputs;
 }
 
-/** The shared dead-letter queue of each classification that has pipeline functions, in classification order. */
+/**
+ * The shared dead-letter queue of each classification that has pipeline functions, per stack (the main stack, then
+ * each group's nested stack), in classification order.
+ */
 function functionDeadLetterQueues(pipeline: SecurePipeline): Array<[Classification, IQueue]> {
-  const byClassification = new Map<Classification, IQueue>();
-  for (const f of pipeline.functions) byClassification.set(f.classification, f.deadLetterQueue);
-  return [...byClassification].sort(([a], [b]) => a.localeCompare(b));
+  const byStack = new Map<Stack, Map<Classification, IQueue>>();
+  for (const f of pipeline.functions) {
+    const queues = byStack.get(Stack.of(f)) ?? new Map<Classification, IQueue>();
+    queues.set(f.classification, f.deadLetterQueue);
+    byStack.set(Stack.of(f), queues);
+  }
+  return [...byStack.values()].flatMap((queues) => [...queues].sort(([a], [b]) => a.localeCompare(b)));
 }

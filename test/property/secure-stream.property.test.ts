@@ -31,6 +31,7 @@ function specs(network: SecureNetwork, keys: DataKeys): { [K in keyof Props]: Pr
       bad: fc.constantFrom({ datasets: [] }, 'datasets', { datasets: [{ name: 'x' }] }, {}),
       optional: false,
     },
+    topicScope: { good: fc.constant(undefined), bad: fc.constantFrom('Stack', 3, {}) },
     clusterName: { good: fc.stringMatching(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/), bad: fc.oneof(notString, fc.constantFrom('1abc', 'bad_name', '', 'x'.repeat(56))) },
     kafkaVersion: { good: fc.constantFrom('3.6.0', '3.7.x', '3.8.x'), bad: fc.oneof(notString, fc.constantFrom('2.8.1', 'latest', '3.8', '')) },
     clientBroker: { good: fc.constant('TLS'), bad: fc.oneof(notString, fc.constantFrom('PLAINTEXT', 'TLS_PLAINTEXT', 'tls')) },

@@ -365,12 +365,28 @@ describe('AuditTrail refusals', () => {
     expect(refused('prod', () => ({ objectLock: { mode: 'LEGAL_HOLD' as never, days: 30 } })).problems.map((p) => p.path)).toEqual(['objectLock.mode']);
   });
 
-  test('more data resources than a selector holds, and a reserved metric namespace', () => {
+  test('more data resources than even advanced selectors hold (500 values), and a reserved metric namespace', () => {
     const error = refused('dev', (s) => ({
-      dataEventFunctions: Array.from({ length: 251 }, (_, i) => LambdaFunction.fromFunctionArn(s.stack, `F${i}`, `${FUNCTION_ARN}-${i}`)),
+      dataEventFunctions: Array.from({ length: 498 }, (_, i) => LambdaFunction.fromFunctionArn(s.stack, `F${i}`, `${FUNCTION_ARN}-${i}`)),
       metricNamespace: 'AWS/Logs',
     }));
     expect(error.problems.map((p) => p.path)).toEqual(['dataEventFunctions', 'metricNamespace']);
+    expect(error.message).toMatch(/498 functions and 0 buckets need 501 event selector values; a trail takes at most 500/);
+  });
+
+  test('beyond 250 data resources the same events are selected with advanced selectors', () => {
+    const s = setup('dev');
+    const functions = Array.from({ length: 260 }, (_, i) => LambdaFunction.fromFunctionArn(s.stack, `F${i}`, `${FUNCTION_ARN}-${i}`));
+    new AuditTrail(s.stack, 'Audit', { keys: s.keys, accessLogBucket: s.logs, profile: s.profile, alarmTopic: s.topic, dataEventFunctions: functions, dataEventBuckets: [s.logs.bucket] });
+    const trail = Object.values(Template.fromStack(s.stack).findResources('AWS::CloudTrail::Trail'))[0]!.Properties;
+    expect(trail.EventSelectors).toBeUndefined();
+    const selectors = trail.AdvancedEventSelectors as { Name: string; FieldSelectors: { Field: string; Equals?: unknown[]; StartsWith?: unknown[] }[] }[];
+    expect(selectors.map((x) => x.Name)).toEqual(['Management events', 'Object events of the pipeline buckets', 'Invocations of the pipeline functions']);
+    expect(selectors[0]!.FieldSelectors).toEqual([{ Field: 'eventCategory', Equals: ['Management'] }]);
+    expect(selectors[1]!.FieldSelectors.find((f) => f.Field === 'resources.ARN')!.StartsWith).toHaveLength(1);
+    const arns = selectors[2]!.FieldSelectors.find((f) => f.Field === 'resources.ARN')!.Equals!;
+    expect(arns).toHaveLength(260);
+    expect(arns).toContain(`${FUNCTION_ARN}-259`);
   });
 
   test('no trail or alarm resources are left behind by a refusal', () => {

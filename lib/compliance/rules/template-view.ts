@@ -73,7 +73,21 @@ export function referencedResource(from: CfnResource, value: unknown): CfnResour
   const target = typeof resolved.Ref === 'string' ? resolved.Ref
     : Array.isArray(getAtt) && typeof getAtt[0] === 'string' ? getAtt[0]
       : undefined;
-  return target === undefined ? undefined : stackIndex(Stack.of(from)).byLogicalId.get(target);
+  if (target === undefined) return undefined;
+  const stack = Stack.of(from);
+  return stackIndex(stack).byLogicalId.get(target) ?? throughNestedStackParameter(stack, target);
+}
+
+/**
+ * In a nested stack, a reference to a resource of the parent arrives as a `Ref` to a parameter the parent sets on
+ * the AWS::CloudFormation::Stack resource: follow it to the parent's resource, so rules judge a nested stack's
+ * resources as they judge the parent's (a store mapping in a dataset group still reads from the MSK cluster).
+ */
+function throughNestedStackParameter(stack: Stack, parameterId: string): CfnResource | undefined {
+  const parent = stack.nestedStackResource;
+  if (!parent || !stack.nestedStackParent) return undefined;
+  const parameters = templateProperties(parent).Parameters;
+  return isJsonObject(parameters) && parameterId in parameters ? referencedResource(parent, parameters[parameterId]) : undefined;
 }
 
 /** Every resource of CloudFormation type `type` in the stack of `node` (not in nested or sibling stacks). */

@@ -26,8 +26,10 @@ import { SECURITY_ALARM_NAMES, SECURITY_ALARMS, SecurityAlarmName } from './secu
 
 /** PCI DSS 10.7 keeps audit trail history at least a year. */
 export const MIN_TRAIL_RETENTION_DAYS = 365;
-/** Data event selectors accept at most 250 values per resource type. */
+/** Basic event selectors accept at most 250 data resources per trail; beyond that the trail uses advanced selectors. */
 const MAX_DATA_RESOURCES = 250;
+/** Advanced event selectors accept at most 500 condition values per trail (management events take one). */
+const MAX_ADVANCED_SELECTOR_VALUES = 500;
 
 export interface TrailObjectLock {
   /** GOVERNANCE can be lifted by principals with s3:BypassGovernanceRetention; COMPLIANCE by nobody, not even root. */
@@ -126,8 +128,12 @@ export class AuditTrail extends Construct {
     }
     const buckets = props.dataEventBuckets ?? [];
     const functions = props.dataEventFunctions ?? [];
-    if (buckets.length > MAX_DATA_RESOURCES) problems.add('dataEventBuckets', `${buckets.length} buckets`, `list at most ${MAX_DATA_RESOURCES}`);
-    if (functions.length > MAX_DATA_RESOURCES) problems.add('dataEventFunctions', `${functions.length} functions`, `list at most ${MAX_DATA_RESOURCES}`);
+    // Values of the advanced selectors: "Management", then per data type "Data" and the type, then the ARNs.
+    const advancedValues = 1 + (buckets.length > 0 ? 2 + buckets.length : 0) + (functions.length > 0 ? 2 + functions.length : 0);
+    if (buckets.length + functions.length > MAX_DATA_RESOURCES && advancedValues > MAX_ADVANCED_SELECTOR_VALUES) {
+      problems.add('dataEventFunctions', `${functions.length} functions and ${buckets.length} buckets need ${advancedValues} event selector values; a trail takes at most ${MAX_ADVANCED_SELECTOR_VALUES}`,
+        'split the datasets across pipelines (stacks) of their own, or log data events with a trail of your own (auditTrail.existingTrail)');
+    }
     const namespace = props.metricNamespace ?? `SecureDataPipeline/Audit/${Stack.of(this).stackName}`;
     if (!/^[A-Za-z0-9.\-_/#: ]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
       problems.add('metricNamespace', `"${namespace}" is not a custom metric namespace`, 'use letters, digits and . - _ / # : (not starting with AWS/)');
@@ -249,6 +255,30 @@ export class AuditTrail extends Construct {
     const functions = props.dataEventFunctions ?? [];
     if (buckets.length > 0) dataResources.push({ type: 'AWS::S3::Object', values: buckets.map((b) => `${b.bucketArn}/`) });
     if (functions.length > 0) dataResources.push({ type: 'AWS::Lambda::Function', values: functions.map((f) => f.functionArn) });
+    // Basic selectors take 250 data resources per trail; a pipeline of many datasets has more functions, so the same
+    // events (every management event, object events of these buckets, invocations of these functions) are then
+    // selected with advanced selectors, which take 500 values.
+    const selectors = buckets.length + functions.length <= MAX_DATA_RESOURCES
+      ? { eventSelectors: [{ includeManagementEvents: true, readWriteType: 'All', ...(dataResources.length > 0 ? { dataResources } : {}) }] }
+      : {
+        advancedEventSelectors: [
+          { name: 'Management events', fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }] },
+          ...(buckets.length > 0 ? [{
+            name: 'Object events of the pipeline buckets',
+            fieldSelectors: [
+              { field: 'eventCategory', equalTo: ['Data'] }, { field: 'resources.type', equalTo: ['AWS::S3::Object'] },
+              { field: 'resources.ARN', startsWith: buckets.map((b) => `${b.bucketArn}/`) },
+            ],
+          }] : []),
+          ...(functions.length > 0 ? [{
+            name: 'Invocations of the pipeline functions',
+            fieldSelectors: [
+              { field: 'eventCategory', equalTo: ['Data'] }, { field: 'resources.type', equalTo: ['AWS::Lambda::Function'] },
+              { field: 'resources.ARN', equalTo: functions.map((f) => f.functionArn) },
+            ],
+          }] : []),
+        ],
+      };
 
     const trail = new CfnTrail(this, 'Trail', {
       trailName,
@@ -260,11 +290,7 @@ export class AuditTrail extends Construct {
       s3BucketName: bucket.bucket.bucketName,
       cloudWatchLogsLogGroupArn: logGroup.logGroupArn,
       cloudWatchLogsRoleArn: logsRole.roleArn,
-      eventSelectors: [{
-        includeManagementEvents: true,
-        readWriteType: 'All',
-        ...(dataResources.length > 0 ? { dataResources } : {}),
-      }],
+      ...selectors,
       ...(props.profile.name === 'prod'
         ? { insightSelectors: [{ insightType: 'ApiCallRateInsight' }, { insightType: 'ApiErrorRateInsight' }] }
         : {}),

@@ -34,7 +34,27 @@ function grantKeyThroughS3(fn: PipelineFunction, bucket: SecureBucket, actions: 
 /** Object keys are made per batch or run when written: the wildcard stays inside one prefix of one bucket. */
 function acknowledgePrefix(fn: PipelineFunction, bucket: SecureBucket, pattern: string, whyWildcard?: string): void {
   const stack = Stack.of(fn);
-  const logicalId = stack.resolve(stack.getLogicalId(bucket.bucket.node.defaultChild as CfnBucket)) as string;
-  acknowledge(fn.role.policy, `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${pattern}]`,
-    `${whyWildcard ?? 'Objects are named per batch, run or page when they are written'}; the wildcard stays inside this one prefix of this one bucket`);
+  const reason = `${whyWildcard ?? 'Objects are named per batch, run or page when they are written'}; the wildcard stays inside this one prefix of this one bucket`;
+  if (Stack.of(bucket) === stack) {
+    const logicalId = stack.resolve(stack.getLogicalId(bucket.bucket.node.defaultChild as CfnBucket)) as string;
+    acknowledge(fn.role.policy, `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${pattern}]`, reason);
+    return;
+  }
+  // The bucket is in another stack (a dataset group's nested stack grants on the main stack's bucket): the ARN reaches
+  // the policy as a parameter CDK names only when references are resolved, so the finding id is known only then.
+  stack.node.addValidation({
+    validate: () => {
+      acknowledge(fn.role.policy, `AwsSolutions-IAM5[Resource::${nagReference(stack, bucket.bucket.bucketArn)}/${pattern}]`, reason);
+      return [];
+    },
+  });
+}
+
+/** How cdk-nag writes a reference in a finding id: `<Id>` for a Ref (a resource or parameter), `<Id.Attr>` for GetAtt. */
+function nagReference(stack: Stack, token: string): string {
+  const resolved = stack.resolve(token) as { Ref?: unknown; 'Fn::GetAtt'?: unknown };
+  if (typeof resolved.Ref === 'string') return `<${resolved.Ref}>`;
+  const getAtt = resolved['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && getAtt.length === 2) return `<${getAtt[0]}.${getAtt[1]}>`;
+  throw new Error(`prefix grant on ${stack.node.path}: ${JSON.stringify(resolved)} is not a reference`);
 }

@@ -2,7 +2,7 @@
  * The whole pipeline for a list of datasets: keys, network, buckets, database, stream, secrets, stages, detection
  * and audit. Every part is exposed so a team stack can extend it; the shareable parts can be brought.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, NestedStack, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
@@ -31,6 +31,7 @@ import { SecureBucket } from '../storage/secure-bucket';
 import { SecureStream } from '../streaming/secure-stream';
 import { IngestStage } from './ingest-stage';
 import { LoadStage } from './load-stage';
+import { validateTemplateLimits } from './stack-limits';
 import { StoreStage } from './store-stage';
 
 export interface SecurePipelineProps {
@@ -57,6 +58,8 @@ export interface SecurePipelineProps {
 export class SecurePipeline extends Construct {
   public readonly keys: DataKeys;
   public readonly network: SecureNetwork;
+  /** The nested stack of each dataset group (datasets with a `group`). */
+  public readonly groups: ReadonlyMap<string, NestedStack>;
   public readonly accessLogs: AccessLogBucket;
   /** One curated bucket per classification that some dataset uses. */
   public readonly curatedBuckets: ReadonlyMap<Classification, SecureBucket>;
@@ -121,7 +124,12 @@ export class SecurePipeline extends Construct {
       keys: this.keys,
       accessLogBucket: this.accessLogs,
     });
-    this.credentials = new Map(datasets.datasets.flatMap((d) => d.source.auth ? [[d.name, new ApiCredential(this, `${pascalCase(d.name)}Credential`, {
+    // A dataset with a group gets its own resources in the group's nested stack; the others stay in this stack.
+    this.groups = new Map([...new Set(datasets.datasets.flatMap((d) => d.group ? [d.group] : []))].map((group) => [group,
+      new NestedStack(this, `Datasets${pascalCase(group)}`, { description: `secure-data-pipeline: the datasets of group ${group}` })]));
+    const groupOf = new Map(datasets.datasets.map((d) => [d.name, d.group ? this.groups.get(d.group) : undefined]));
+    const scopeOf = (dataset: string): Construct => groupOf.get(dataset) ?? this;
+    this.credentials = new Map(datasets.datasets.flatMap((d) => d.source.auth ? [[d.name, new ApiCredential(scopeOf(d.name), `${pascalCase(d.name)}Credential`, {
       keys: this.keys,
       network: this.network,
       profile,
@@ -130,7 +138,9 @@ export class SecurePipeline extends Construct {
       ...(d.source.auth.scope !== undefined ? { scope: d.source.auth.scope } : {}),
     })] as const] : []));
     this.database = new SecureDatabase(this, 'Database', { network: this.network, keys: this.keys, profile, datasets });
-    this.stream = new SecureStream(this, 'Stream', { network: this.network, keys: this.keys, profile, datasets });
+    this.stream = new SecureStream(this, 'Stream', {
+      network: this.network, keys: this.keys, profile, datasets, topicScope: (dataset) => groupOf.get(dataset),
+    });
     this.watermarks = new Table(this, 'Watermarks', {
       partitionKey: { name: 'dataset', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
@@ -178,7 +188,7 @@ export class SecurePipeline extends Construct {
       receives: 'ingest schedule events that could not invoke their function after retries',
       recognisedAsDeadLetterQueue: false,
     });
-    this.ingest = new Map(datasets.datasets.map((d) => [d.name, new IngestStage(this, `${pascalCase(d.name)}Ingest`, {
+    this.ingest = new Map(datasets.datasets.map((d) => [d.name, new IngestStage(scopeOf(d.name), `${pascalCase(d.name)}Ingest`, {
       dataset: d,
       keys: this.keys,
       network: this.network,
@@ -191,7 +201,7 @@ export class SecurePipeline extends Construct {
       ...(this.tokenizationKey ? { tokenizationKey: this.tokenizationKey } : {}),
     })]));
 
-    this.store = new Map(datasets.datasets.map((d) => [d.name, new StoreStage(this, `${pascalCase(d.name)}Store`, {
+    this.store = new Map(datasets.datasets.map((d) => [d.name, new StoreStage(scopeOf(d.name), `${pascalCase(d.name)}Store`, {
       dataset: d,
       keys: this.keys,
       network: this.network,
@@ -229,6 +239,20 @@ export class SecurePipeline extends Construct {
 
     this.network.allowBucketsThroughEndpoint(...this.buckets.map((b) => b.bucket));
     this.alarmOnDeadLetters();
+    this.validateLimits(datasets);
+  }
+
+  /** Every template of the pipeline within CloudFormation's quotas (with headroom), or a synth error naming the fix. */
+  private validateLimits(datasets: DatasetsConfig): void {
+    const ungrouped = datasets.datasets.filter((d) => !d.group).length;
+    validateTemplateLimits(Stack.of(this), () => `give datasets a "group" in the datasets config (${ungrouped} of ` +
+      `${datasets.datasets.length} have none): each group deploys as a nested stack of its own, about 25 resources per dataset, ` +
+      'so up to 15 datasets per group. Grouping a dataset that is already deployed replaces its topics and log groups (README: Scale)');
+    for (const [group, stack] of this.groups) {
+      const members = datasets.datasets.filter((d) => d.group === group).length;
+      validateTemplateLimits(stack, () => `group "${group}" has ${members} datasets: move some of them into another group ` +
+        '(about 25 resources per dataset, so up to 15 datasets per group)');
+    }
   }
 
   /** Every dead-letter queue of the data path raises an alarm on the security topic as soon as it holds a message. */

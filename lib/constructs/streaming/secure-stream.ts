@@ -133,6 +133,11 @@ export interface SecureStreamProps {
   readonly scram?: boolean;
   readonly tlsClientCertificates?: boolean;
   readonly publicAccess?: boolean;
+  /**
+   * Where each dataset's topic resources are created (SecurePipeline passes the nested stack of the dataset's group).
+   * @default this construct
+   */
+  readonly topicScope?: (dataset: string) => Construct | undefined;
 }
 
 export class SecureStream extends Construct {
@@ -162,6 +167,9 @@ export class SecureStream extends Construct {
     problems.checkPropsObject(props);
     problems.collect(() => validateDatasetsConfig(props.datasets, 'datasets'));
     refuseInsecure(props, problems);
+    if (props.topicScope !== undefined && typeof props.topicScope !== 'function') {
+      problems.add('topicScope', `${describeValue(props.topicScope)} is not a function`, 'pass (dataset) => the construct to create its topics in, or leave it out');
+    }
     const networkUsable = checkReferences(props, problems);
     const { network, keys, profile, datasets } = props;
     // An invalid profile is already reported; the checks below only need to read it without crashing.
@@ -263,7 +271,7 @@ export class SecureStream extends Construct {
     tagClassification(this.cluster, restricted);
 
     for (const topic of this.topics) {
-      const resource = new CfnTopic(this, `Topic-${topic.name}`, {
+      const resource = new CfnTopic(props.topicScope?.(topic.dataset) ?? this, `Topic-${topic.name}`, {
         clusterArn: this.cluster.attrArn,
         topicName: topic.name,
         partitionCount: topic.partitions,
@@ -403,7 +411,10 @@ export class SecureStream extends Construct {
 
   private admit(grantee: Partial<IConnectable>): void {
     if (grantee.connections) {
-      this.securityGroup.connections.allowFrom(grantee.connections, Port.tcp(KAFKA_IAM_TLS_PORT), 'Kafka over TLS with IAM auth');
+      // From the grantee's side: when it is in another stack (a dataset group's nested stack), both rules (its egress,
+      // the cluster group's ingress) are created in the grantee's stack, so the main stack does not grow with every
+      // client. In the same stack the rules and their ids are the same either way.
+      grantee.connections.allowTo(this.securityGroup, Port.tcp(KAFKA_IAM_TLS_PORT), 'Kafka over TLS with IAM auth');
     }
   }
 
