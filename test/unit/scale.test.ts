@@ -5,6 +5,8 @@
  * test/snapshot/stateful-logical-ids.test.ts). Past CloudFormation's quotas (with headroom) synth fails naming the
  * limit and the fix. The packs over 1 to 100 datasets: test/nag/scale.nag.test.ts.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, NestedStack, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadDatasetsConfig, resolveProfile, validateDatasetsConfig } from '../../lib/config';
@@ -93,7 +95,7 @@ describe('CloudFormation quotas, checked at synth', () => {
     const stack = new SecurePipelineStack(app, 'Counted', { profile: resolveProfile('dev'), datasets: generatedDatasets(4, 2) });
     const assembly = app.synth();
     for (const s of [stack, ...stack.pipeline.groups.values()]) {
-      const template = JSON.parse(require('fs').readFileSync(require('path').join(assembly.directory, s.templateFile), 'utf8'));
+      const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, s.templateFile), 'utf8'));
       const counts = templateCounts(s);
       expect([s.node.path, counts.resources, counts.outputs, counts.parameters])
         .toEqual([s.node.path, Object.keys(template.Resources).length, Object.keys(template.Outputs ?? {}).length, Object.keys(template.Parameters ?? {}).length]);
