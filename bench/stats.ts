@@ -17,8 +17,13 @@ export interface SideSummary {
 export interface Target {
   readonly op: '<=' | '>=';
   readonly value: number;
-  /** What the target applies to: the median ratio of the two sides, or the subject's median itself. */
-  readonly of: 'ratio' | 'value';
+  /**
+   * What the target applies to: the median ratio of the two sides, the subject's median itself, or the difference
+   * of the medians (subject − baseline: e.g. what a bundle adds to an empty handler's start).
+   */
+  readonly of: 'ratio' | 'value' | 'difference';
+  /** Unit of a value or difference target, for the table (`ms`, `bytes`). */
+  readonly unit?: string;
 }
 
 export type Verdict = 'MET' | 'MISSED' | 'FAILED' | 'INFO';
@@ -89,7 +94,7 @@ export function isThroughput(unit: string): boolean {
 export function judge(figure: number, target: Target): { verdict: 'MET' | 'MISSED'; gap?: string } {
   const met = target.op === '<=' ? figure <= target.value : figure >= target.value;
   if (met) return { verdict: 'MET' };
-  const suffix = target.of === 'ratio' ? '×' : '';
+  const suffix = target.of === 'ratio' ? '×' : target.unit ? ` ${target.unit}` : '';
   const by = Math.abs(figure - target.value);
   return {
     verdict: 'MISSED',
@@ -106,8 +111,10 @@ export function compare(
   let verdict: Verdict = 'INFO';
   let gap: string | undefined;
   if (target) {
-    const figure = target.of === 'ratio' ? ratio?.median : subject.median;
-    if (figure === undefined) throw new Error(`measure ${id}: a ratio target needs a baseline`);
+    const figure = target.of === 'ratio' ? ratio?.median
+      : target.of === 'difference' ? (baseline ? subject.median - baseline.median : undefined)
+        : subject.median;
+    if (figure === undefined) throw new Error(`measure ${id}: a ${target.of} target needs a baseline`);
     ({ verdict, gap } = judge(figure, target));
   }
   return { id, title, subject, ...(baseline ? { baseline } : {}), ...(ratio ? { ratio } : {}), ...(target ? { target } : {}), verdict, ...(gap ? { gap } : {}), ...more };
@@ -145,8 +152,14 @@ export function fmt(n: number): string {
   return n.toFixed(2);
 }
 
+export function targetText(t: Target): string {
+  const what = t.of === 'ratio' ? 'ratio' : t.of === 'difference' ? 'subject − baseline' : 'median';
+  return `${what} ${t.op} ${fmt(t.value)}${t.of === 'ratio' ? '×' : t.unit ? ` ${t.unit}` : ''}`;
+}
+
 function side(s: SideSummary | undefined): string {
-  return s ? `${fmt(s.min)} / ${fmt(s.median)} ${s.unit}` : '';
+  if (!s) return '';
+  return s.samples.length === 1 ? `${fmt(s.median)} ${s.unit}` : `${fmt(s.min)} / ${fmt(s.median)} ${s.unit}`;
 }
 
 /** The table `npm run bench` prints: one line per measure. */
@@ -157,7 +170,7 @@ export function renderTable(measures: readonly Measure[]): string {
     m.ratio ? `${fmt(m.ratio.median)}× (best ${fmt(m.ratio.min)}×)` : '',
     side(m.subject),
     side(m.baseline),
-    m.target ? `${m.target.of === 'ratio' ? 'ratio' : 'median'} ${m.target.op} ${fmt(m.target.value)}${m.target.of === 'ratio' ? '×' : ` ${m.subject?.unit ?? ''}`}` : '-',
+    m.target ? targetText(m.target) : '-',
     m.verdict === 'MISSED' ? `MISSED: ${m.gap}` : m.verdict === 'FAILED' ? `FAILED: ${m.error}` : m.verdict,
   ]);
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
