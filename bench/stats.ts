@@ -152,6 +152,10 @@ export function fmt(n: number): string {
   return n.toFixed(2);
 }
 
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 export function targetText(t: Target): string {
   const what = t.of === 'ratio' ? 'ratio' : t.of === 'difference' ? 'subject − baseline' : 'median';
   return `${what} ${t.op} ${fmt(t.value)}${t.of === 'ratio' ? '×' : t.unit ? ` ${t.unit}` : ''}`;
@@ -171,7 +175,7 @@ export function renderTable(measures: readonly Measure[]): string {
     side(m.subject),
     side(m.baseline),
     m.target ? targetText(m.target) : '-',
-    m.verdict === 'MISSED' ? `MISSED: ${m.gap}` : m.verdict === 'FAILED' ? `FAILED: ${m.error}` : m.verdict,
+    m.verdict === 'MISSED' ? `MISSED: ${m.gap}` : m.verdict === 'FAILED' ? `FAILED: ${shorten(m.error ?? '', 110)}` : m.verdict,
   ]);
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join(' | ');
