@@ -4,9 +4,13 @@ import { FieldValueError } from './errors';
 /** A UTF-16 surrogate that is not half of a pair: such a string has no UTF-8 encoding and would be altered. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
+/** `String.prototype.isWellFormed` (Node 20+), several times faster than the regular expression; typed here
+ * because the project's TypeScript lib (ES2022) does not declare it. */
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+
 /** True when the string is well-formed UTF-16 (encodes to UTF-8 without loss). */
 export function isWellFormedText(value: string): boolean {
-  return !LONE_SURROGATE.test(value);
+  return nativeIsWellFormed !== undefined ? nativeIsWellFormed.call(value) : !LONE_SURROGATE.test(value);
 }
 
 /**

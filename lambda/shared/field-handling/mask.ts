@@ -3,6 +3,8 @@ import { FieldValueError } from './errors';
 
 export const MASK_CHARACTER = '*';
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /**
  * Replaces every Unicode code point of `value` but the last `keepSuffix` with `*`, preserving the length in code
  * points (an emoji or other astral character counts once). A value not longer than `keepSuffix` is masked
@@ -14,6 +16,11 @@ export function mask(value: string, keepSuffix: number): string {
   }
   if (typeof value !== 'string') {
     throw new FieldValueError(`mask needs a string, got ${typeof value}`);
+  }
+  if (!SURROGATE.test(value)) {
+    // No astral characters: code points are UTF-16 units, so plain string operations give the same result.
+    const hidden = value.length > keepSuffix ? value.length - keepSuffix : value.length;
+    return MASK_CHARACTER.repeat(hidden) + value.slice(hidden);
   }
   const codePoints = Array.from(value);
   const hidden = codePoints.length > keepSuffix ? codePoints.length - keepSuffix : codePoints.length;

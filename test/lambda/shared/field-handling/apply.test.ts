@@ -207,6 +207,34 @@ describe('applyFieldHandlings (faked KMS)', () => {
     await expect(promise).rejects.toThrow(/field "patient_id" is tokenized but no tokenizationKey.*field "patient_name" is encrypted but no encryptor/);
   });
 
+  test('the setup check still runs for a dataset already handled once, when the deps change', async () => {
+    const visits = byName('patient_visits');
+    await applyFieldHandlings({ visit_id: 'V1', patient_name: 'Ada' }, visits, { tokenizationKey, encryptor });
+    // Same dataset object, now without the encryptor: refused before any value is touched, as on a first call.
+    const promise = applyFieldHandlings({ visit_id: 'V2' }, visits, { tokenizationKey });
+    await expect(promise).rejects.toThrow(FieldHandlingSetupError);
+    await expect(promise).rejects.toThrow(/field "patient_name" is encrypted but no encryptor/);
+  });
+
+  test('a dataset object given new fields is checked and handled by its new fields', async () => {
+    const dataset: DatasetConfig = {
+      ...byName('weather_observations'),
+      fields: [
+        { name: 'observation_id', type: 'string', handling: 'keep', classification: Classification.PUBLIC, required: true },
+        { name: 'station', type: 'string', handling: 'keep', classification: Classification.PUBLIC, required: true },
+      ],
+    };
+    expect(await applyFieldHandlings({ observation_id: 'x', station: 's' }, dataset, {})).toEqual({ observation_id: 'x', station: 's' });
+    (dataset as { fields: readonly FieldConfig[] }).fields = [
+      dataset.fields[0]!,
+      { name: 'station', type: 'string', handling: 'drop', classification: Classification.PUBLIC, required: true },
+      { name: 'code', type: 'string', handling: 'hash' as FieldConfig['handling'], classification: Classification.PUBLIC, required: true },
+    ];
+    await expect(applyFieldHandlings({ observation_id: 'x', station: 's' }, dataset, {})).rejects.toThrow(/field "code" has unknown handling "hash"/);
+    (dataset as { fields: readonly FieldConfig[] }).fields = dataset.fields.slice(0, 2);
+    expect(await applyFieldHandlings({ observation_id: 'x', station: 's' }, dataset, {})).toEqual({ observation_id: 'x' });
+  });
+
   test('fails closed on a handling it does not know', async () => {
     const dataset: DatasetConfig = {
       ...byName('weather_observations'),

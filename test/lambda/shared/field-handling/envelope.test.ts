@@ -197,6 +197,27 @@ describe('EnvelopeEncryptor (faked KMS)', () => {
     expect(await enc.decrypt(await enc.encrypt('d', SCOPE), SCOPE)).toBe('d');
   });
 
+  test('an encrypt right after dispose() never uses a disposed key: it is zeroed at once and a new one is fetched (faked KMS)', async () => {
+    const enc = encryptor();
+    const before = await enc.encrypt('a', SCOPE);
+    const [first] = kms.issuedPlaintexts;
+    enc.dispose();
+    // Synchronously after dispose: the key that was ready for the fast path is already zeroed.
+    expect(first.every((b) => b === 0)).toBe(true);
+    const envelope = await enc.encrypt('b', SCOPE);
+    expect(kms.generateDataKeyCalls()).toHaveLength(2);
+    expect(parts(envelope).dataKey).not.toBe(parts(before).dataKey);
+    expect(await enc.decrypt(envelope, SCOPE)).toBe('b');
+  });
+
+  test('IVs stay unique across many values and data keys (the IV pool refills every 512 values) (faked KMS)', async () => {
+    const enc = encryptor({ maxRecordsPerDataKey: 700 });
+    const ivs = new Set<string>();
+    for (let i = 0; i < 2000; i++) ivs.add(parts(await enc.encrypt('same text', SCOPE)).iv.toString('hex'));
+    expect(ivs.size).toBe(2000);
+    expect(kms.generateDataKeyCalls()).toHaveLength(3);
+  });
+
   test('caches decrypted data keys: one KMS Decrypt for many values under one data key (faked KMS)', async () => {
     const writer = encryptor();
     const envelopes = await Promise.all(Array.from({ length: 50 }, (_, i) => writer.encrypt(`v${i}`, SCOPE)));
