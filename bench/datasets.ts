@@ -56,8 +56,11 @@ function fieldsFor(kind: number): { classification: string; idField: string; fie
 
 const KINDS = ['public_feed', 'internal_orders', 'restricted_visits'];
 
-/** The raw config (as a datasets.json would hold it) of `count` datasets. */
-export function rawDatasets(count: number): { datasets: Record<string, unknown>[] } {
+/**
+ * The raw config (as a datasets.json would hold it) of `count` datasets, `perGroup` to a group (`group_00`, ...: each
+ * group is a nested stack; 0: no groups, every dataset in the main stack).
+ */
+export function rawDatasets(count: number, perGroup = 10): { datasets: Record<string, unknown>[] } {
   if (!Number.isSafeInteger(count) || count < 1) throw new Error(`count must be a positive integer, got ${count}`);
   return {
     datasets: Array.from({ length: count }, (_, i) => {
@@ -77,11 +80,12 @@ export function rawDatasets(count: number): { datasets: Record<string, unknown>[
           ...(withAuth ? { auth: { tokenUrl: `https://auth${i + 1}.example.com/oauth2/token`, scope: `${name}.read` } } : {}),
         },
         fields,
+        ...(perGroup > 0 ? { group: `group_${String(Math.floor(i / perGroup)).padStart(2, '0')}` } : {}),
       };
     }),
   };
 }
 
-export function benchDatasets(count: number): DatasetsConfig {
-  return validateDatasetsConfig(rawDatasets(count), `generated bench config (${count} datasets)`);
+export function benchDatasets(count: number, perGroup = 10): DatasetsConfig {
+  return validateDatasetsConfig(rawDatasets(count, perGroup), `generated config (${count} datasets)`);
 }
