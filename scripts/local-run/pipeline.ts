@@ -30,6 +30,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from 'pg';
 import { DatasetConfig, validateDatasetsConfig } from '../../lib/config/datasets';
 import { runBootstrap } from '../../lambda/db-bootstrap/bootstrap';
@@ -329,7 +330,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     const reader = liveS3.client();
     const curatedKeys = await listAllKeys(reader, curatedBucket, `dataset=${dataset.name}/`);
     const curatedCounts = new Map<string, number>();
-    for (const key of curatedKeys) curatedCounts.set(key, Number((await liveS3.readNdjson(curatedBucket, key)).metadata['record-count']));
+    // HEAD requests, a few at a time: the count is in the object's metadata, the body is not needed.
+    await eachLimited(curatedKeys, 8, async (key) => {
+      curatedCounts.set(key, Number((await reader.send(new HeadObjectCommand({ Bucket: curatedBucket, Key: key }))).Metadata?.['record-count']));
+    });
     const stored = [...curatedCounts.values()].reduce((a, b) => a + b, 0);
 
     const quarantine = { ingest: 0, store: 0, load: 0 };
@@ -400,6 +404,15 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     await admin?.end().catch(() => undefined);
     await Promise.allSettled(closers.map((close) => close()));
   }
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** The repository root (for the default datasets config). */
