@@ -139,8 +139,11 @@ export interface LocalRunSummary {
     };
     readonly load: QueueStats & { readonly objects: number; readonly loaded: number; readonly quarantined: number; readonly deadLetteredMessages: number; readonly deadLettered: number; readonly elapsedMs: number };
   };
-  /** Server start-up (PostgreSQL, S3, source API, bootstrap) and counting, in milliseconds. */
-  readonly timings: { readonly setupMs: number; readonly countMs: number };
+  /**
+   * Server start-up (PostgreSQL, S3, source API, bootstrap), counting, and stopping the servers (after elapsedMs,
+   * so set once they are stopped), in milliseconds.
+   */
+  readonly timings: { readonly setupMs: number; readonly countMs: number; teardownMs: number };
   readonly faults: { readonly s3FailuresServed: number; readonly databaseOutage: 'none' | 'once' | 'whole-load-phase' };
   readonly simulated: readonly string[];
   readonly error?: string;
@@ -182,6 +185,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   const logger = (serviceName: string) => new Logger({ serviceName, logLevel });
 
   const closers: Array<() => Promise<unknown>> = [];
+  let summary: LocalRunSummary | undefined;
   let pg: TlsPostgres | undefined;
   let s3: LocalS3 | undefined;
   let source: SourceApi | undefined;
@@ -375,7 +379,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     ];
     const lost = deficits.reduce((n, d) => n + Math.max(0, d), 0);
     const elapsedMs = Date.now() - started;
-    return {
+    summary = {
       read, produced, stored, loaded, quarantined, deadLettered, pending, lost,
       distinctRows: distinct.rows[0].n,
       reconciled: lost === 0 && read === loaded + quarantined + deadLettered + pending,
@@ -396,13 +400,16 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
         },
         load: { ...loadStats, objects: loadedObjects.size, loaded, quarantined: quarantine.load, deadLetteredMessages: queue.deadLetters.length, deadLettered: loadDeadLettered, elapsedMs: loadMs },
       },
-      timings: { setupMs, countMs },
+      timings: { setupMs, countMs, teardownMs: 0 },
       faults: { s3FailuresServed: liveS3.faultsServed(), databaseOutage: outage },
       simulated: SIMULATED,
     };
+    return summary;
   } finally {
+    const stopping = Date.now();
     await admin?.end().catch(() => undefined);
     await Promise.allSettled(closers.map((close) => close()));
+    if (summary) summary.timings.teardownMs = Date.now() - stopping;
   }
 }
 
