@@ -20,7 +20,7 @@
  * - POWERTOOLS_SERVICE_NAME (default `ingest`), POWERTOOLS_METRICS_NAMESPACE (default `SecureDataPipeline`),
  *   POWERTOOLS_LOG_LEVEL as usual; AWS_REGION is set by Lambda.
  *
- * Returns a summary (pages, fetched, produced, quarantined, stopReason). Throws — so the invocation fails and the
+ * Returns a summary (pages, fetched, produced, quarantined, stopReason, backlog). Throws — so the invocation fails and the
  * watermark stays — when the event is refused, the source cannot be read, Kafka does not acknowledge, or a write fails.
  */
 import { randomUUID } from 'node:crypto';

@@ -64,13 +64,31 @@ export interface IngestResult {
   /** How many times the stored position moved in this run. */
   readonly watermarkAdvances: number;
   readonly stopReason: StopReason;
+  /**
+   * The run stopped with a next page announced by the source and stored as the watermark (`max-pages` or
+   * `time-budget`): the next schedule has at least one page to read. See BACKLOG_STOP_REASONS.
+   */
+  readonly backlog: boolean;
 }
+
+/**
+ * Stop reasons that leave pages for the next run. How many is not knowable: positions are opaque and the protocol
+ * has no total, so the stage reports that a backlog exists (at least one page), not its size. `cursor-repeated`
+ * (a source fault) and `watermark-conflict` (another run is reading) are not counted as backlog.
+ */
+export const BACKLOG_STOP_REASONS: readonly StopReason[] = ['max-pages', 'time-budget'];
 
 export const METRIC_NAMES = {
   fetched: 'RecordsFetched',
   produced: 'RecordsProduced',
   quarantined: 'RecordsQuarantined',
   pages: 'PagesRead',
+  /**
+   * 1 when the run stopped with pages left for the next run (BACKLOG_STOP_REASONS), 0 when it read the source to its
+   * end; published by every run that completes. Alarm on it staying at 1 over several schedules: the source grows
+   * faster than the stage reads it (raise maxPages or the schedule rate).
+   */
+  backlog: 'Backlog',
 } as const;
 
 type Outcome = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly entry: QuarantineEntry };
@@ -211,7 +229,10 @@ export async function runIngest(dataset: DatasetConfig, deps: IngestDeps): Promi
     }
   }
 
-  const result: IngestResult = { dataset: dataset.name, ...totals, stopReason: stopReason ?? 'end-of-source' };
+  const finalReason = stopReason ?? 'end-of-source';
+  const backlog = BACKLOG_STOP_REASONS.includes(finalReason);
+  metrics.addMetric(METRIC_NAMES.backlog, MetricUnit.Count, backlog ? 1 : 0);
+  const result: IngestResult = { dataset: dataset.name, ...totals, stopReason: finalReason, backlog };
   logger.info('Ingest run finished', { ...result });
   return result;
 }

@@ -57,12 +57,31 @@ export class InProcessTopic implements RecordProducer {
     return this.log.length;
   }
 
-  /** The log cut into event source mapping batches of at most `batchSize` records, in send order. */
-  batches(batchSize: number): MSKEvent[] {
-    const events: MSKEvent[] = [];
-    for (let i = 0; i < this.log.length; i += batchSize) events.push(mskEvent(this.log.slice(i, i + batchSize)));
-    return events;
+  /**
+   * The log cut into event source mapping batches, in send order: a batch closes at `batchSize` records or, when
+   * `windowMs` is above 0, at the first record produced more than `windowMs` after the batch's first record (the
+   * batching window, as if the mapping had polled while ingest was producing). With a window of 0 only the size
+   * cuts: the whole log is already there, as a backlog is for the real mapping.
+   */
+  batches(batchSize: number, windowMs = 0): MSKEvent[] {
+    return cutBatches(this.log, batchSize, windowMs).map((records) => mskEvent(records));
   }
+}
+
+/** See InProcessTopic.batches. Pure, exported for tests. */
+export function cutBatches<T extends { readonly timestamp: number }>(log: readonly T[], batchSize: number, windowMs = 0): T[][] {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+  const batches: T[][] = [];
+  let current: T[] = [];
+  for (const record of log) {
+    if (current.length === batchSize || (windowMs > 0 && current.length > 0 && record.timestamp - current[0].timestamp > windowMs)) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(record);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 export interface EventSourceMappingStats {

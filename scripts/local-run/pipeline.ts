@@ -12,6 +12,13 @@
  * RDS IAM token: the loader logs in over TLS without a password (trust for that role only), because PostgreSQL
  * outside RDS cannot check IAM tokens.
  *
+ * Ingest is invoked again from the watermark, as successive schedules would invoke it, while a run stops with a
+ * backlog (`max-pages`, `time-budget`), at most `maxIngestInvocations` times. Records the source has not served
+ * when the run ends are `pending`: not read yet, not lost.
+ *
+ * The store's event source mapping follows the profile (`dev` unless told otherwise): its batch size, its batching
+ * window and the topic's partitions, so the curated objects have the sizes a deployment of that profile writes.
+ *
  * Counting, from the final state where possible: `read` input records (non-empty lines), `produced` messages in
  * the topic, `stored` records in curated objects (their record-count metadata), `loaded` records upserted (each
  * of several records with one id counts; `distinctRows` is the table's row count), `quarantined` lines in the
@@ -23,16 +30,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from 'pg';
 import { DatasetConfig, validateDatasetsConfig } from '../../lib/config/datasets';
 import { runBootstrap } from '../../lambda/db-bootstrap/bootstrap';
 import { DEFAULT_LOADER_USER, DEFAULT_SCHEMA, quoteIdent } from '../../lambda/db-bootstrap/sql';
 import { createHandler as createIngestHandler } from '../../lambda/ingest/index';
+import type { IngestResult, StopReason } from '../../lambda/ingest/ingest';
 import { connectWith, loaderClientConfig } from '../../lambda/load/database';
 import { createHandler as createLoadHandler } from '../../lambda/load/index';
 import type { ObjectLoadResult } from '../../lambda/load/load';
 import { decodeS3Key, parseMessageBody } from '../../lambda/load/message';
 import { createHandler as createStoreHandler } from '../../lambda/store/index';
+import { PROFILES, ProfileName } from '../../lib/config/profiles';
 import { ownedConfigEnvironment } from '../../lib/constructs/pipeline/ingest-stage';
 import { CURATED_KEY_PATTERNS } from '../../lib/constructs/pipeline/load-stage';
 import { LocalS3, startLocalS3 } from '../../test/helpers/local-s3';
@@ -42,6 +52,7 @@ import { RecordingMetrics } from '../../test/helpers/stage-recorders';
 import { selfSignedCertificate } from '../../test/helpers/tls';
 import { LOCAL_KEY_ID, localKms, localSecrets, localWatermarkTable } from './fakes';
 import { EventSourceMappingStats, InProcessTopic, runEventSourceMapping } from './kafka';
+import { listAllKeys } from './s3-listing';
 import { recordsFromLines, SourceApi, startSourceApi } from './source-api';
 import { LocalQueue, QueueStats } from './sqs';
 
@@ -53,8 +64,16 @@ export interface LocalRunOptions {
   readonly config: string;
   /** Records per source page. @default 5 */
   readonly pageSize?: number;
-  /** Records per store invocation (event source mapping batch size). @default 10 */
+  /** The deployment profile whose store event source mapping and topic the run mirrors. @default 'dev' */
+  readonly profile?: ProfileName;
+  /** Records per store invocation (event source mapping batch size). @default the profile's storeBatchSize */
   readonly batchSize?: number;
+  /** The event source mapping's batching window in seconds. @default the profile's storeBatchWindowSeconds */
+  readonly batchWindowSeconds?: number;
+  /** Pages per ingest invocation (the handler's maxPages). @default 500, the handler's default */
+  readonly maxPages?: number;
+  /** Ingest invocations at most, so a source that never ends cannot keep the run going. @default 1000 */
+  readonly maxIngestInvocations?: number;
   /** Retries of a failed store invocation before its batch goes to the on-failure destination. @default 2 */
   readonly storeRetries?: number;
   /** Messages per load invocation. @default 10 */
@@ -90,18 +109,41 @@ export interface LocalRunSummary {
   readonly loaded: number;
   readonly quarantined: number;
   readonly deadLettered: number;
+  /** Records the source had not served when the run ended (ingest invocations bounded): not read yet, not lost. */
+  readonly pending: number;
   readonly lost: number;
   /** Rows in the table: `loaded` minus the records that updated a row loaded before (duplicate ids). */
   readonly distinctRows: number;
-  /** read = loaded + quarantined + deadLettered, and nothing lost. */
+  /** read = loaded + quarantined + deadLettered + pending, and nothing lost. */
   readonly reconciled: boolean;
+  /** Wall time of the whole run: servers started, every stage, counting, servers stopped not included. */
+  readonly elapsedMs: number;
+  /** read / elapsedMs, end to end (server start-up included, so small inputs look slow). */
+  readonly recordsPerSecond: number;
   readonly dataset: string;
+  readonly profile: ProfileName;
   readonly stages: {
     readonly source: { readonly records: number; readonly served: number; readonly bearerTokenRequired: boolean; readonly unauthorizedRequests: number };
-    readonly ingest: { readonly pages: number; readonly fetched: number; readonly produced: number; readonly quarantined: number };
-    readonly store: EventSourceMappingStats & { readonly objects: number; readonly stored: number; readonly quarantined: number };
-    readonly load: QueueStats & { readonly objects: number; readonly loaded: number; readonly quarantined: number; readonly deadLetteredMessages: number; readonly deadLettered: number };
+    readonly ingest: {
+      readonly invocations: number; readonly maxPagesPerInvocation: number; readonly pages: number; readonly fetched: number; readonly produced: number; readonly quarantined: number;
+      /** Invocations by stop reason; those ending in `max-pages` or `time-budget` published Backlog 1. */
+      readonly stopReasons: Partial<Record<StopReason, number>>;
+      /** The last invocation left pages for a next one (the invocation bound was reached). */
+      readonly backlog: boolean;
+      readonly pending: number;
+      readonly elapsedMs: number;
+    };
+    readonly store: EventSourceMappingStats & {
+      readonly batchSize: number; readonly batchWindowSeconds: number; readonly partitions: number;
+      readonly objects: number; readonly recordsPerObject: number; readonly stored: number; readonly quarantined: number; readonly elapsedMs: number;
+    };
+    readonly load: QueueStats & { readonly objects: number; readonly loaded: number; readonly quarantined: number; readonly deadLetteredMessages: number; readonly deadLettered: number; readonly elapsedMs: number };
   };
+  /**
+   * Server start-up (PostgreSQL, S3, source API, bootstrap), counting, and stopping the servers (after elapsedMs,
+   * so set once they are stopped), in milliseconds.
+   */
+  readonly timings: { readonly setupMs: number; readonly countMs: number; teardownMs: number };
   readonly faults: { readonly s3FailuresServed: number; readonly databaseOutage: 'none' | 'once' | 'whole-load-phase' };
   readonly simulated: readonly string[];
   readonly error?: string;
@@ -130,13 +172,20 @@ function readDataset(configFile: string, name: string): { raw: Record<string, un
 }
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
+  const started = Date.now();
   const { raw, dataset } = readDataset(options.config, options.dataset);
+  const profile = PROFILES[options.profile ?? 'dev'];
+  const batchSize = options.batchSize ?? profile.storeBatchSize;
+  const batchWindowSeconds = options.batchWindowSeconds ?? profile.storeBatchWindowSeconds;
+  const maxPages = options.maxPages ?? 500;
+  const maxIngestInvocations = options.maxIngestInvocations ?? 1000;
   const records = recordsFromLines(fs.readFileSync(options.input, 'utf8'));
   const curatedBucket = `local-curated-${dataset.classification.toLowerCase()}`;
   const logLevel = options.logLevel ?? 'WARN';
   const logger = (serviceName: string) => new Logger({ serviceName, logLevel });
 
   const closers: Array<() => Promise<unknown>> = [];
+  let summary: LocalRunSummary | undefined;
   let pg: TlsPostgres | undefined;
   let s3: LocalS3 | undefined;
   let source: SourceApi | undefined;
@@ -145,7 +194,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     // Servers: the source API, S3 and PostgreSQL, started together; whatever started is closed at the end.
     const token = randomBytes(24).toString('base64url');
     const cert = await selfSignedCertificate({ dns: ['localhost'], ips: ['127.0.0.1'] });
-    const started = await Promise.allSettled([
+    const servers = await Promise.allSettled([
       startSourceApi({
         records, recordsPath: dataset.source.recordsPath, pageSize: options.pageSize ?? 5, path: new URL(dataset.source.url).pathname,
         token: dataset.source.auth !== undefined ? token : undefined, cert,
@@ -153,11 +202,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       startLocalS3([curatedBucket, QUARANTINE_BUCKET]),
       startTlsPostgres({ trustedRoles: [DEFAULT_LOADER_USER] }),
     ]);
-    const [sourceStart, s3Start, pgStart] = started;
+    const [sourceStart, s3Start, pgStart] = servers;
     if (sourceStart.status === 'fulfilled') closers.push(() => sourceStart.value.close());
     if (s3Start.status === 'fulfilled') closers.push(() => s3Start.value.stop());
     if (pgStart.status === 'fulfilled') closers.push(() => pgStart.value.stop());
-    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    for (const s of servers) if (s.status === 'rejected') throw s.reason;
     source = (sourceStart as PromiseFulfilledResult<SourceApi>).value;
     s3 = (s3Start as PromiseFulfilledResult<LocalS3>).value;
     pg = (pgStart as PromiseFulfilledResult<TlsPostgres>).value;
@@ -170,6 +219,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     }
     const livePg = pg;
     const liveS3 = s3;
+    const setupMs = Date.now() - started;
 
     if (options.failS3Once) {
       liveS3.injectFault({ matches: (r) => r.method === 'PUT' && r.path.startsWith(`/${curatedBucket}/`) });
@@ -178,7 +228,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     // Ingest: the real handler, with the collector as its Kafka producer. It owns its dataset config as deployed
     // (with the local source's URL), and the run is started with the schedule's marker event.
     const deployed = validateDatasetsConfig({ datasets: [{ ...raw, source: { ...(raw.source as object), url: source.url } }] }, options.config).datasets[0];
-    const topic = new InProcessTopic({ loseFirstMessage: options.loseOne === true });
+    const topic = new InProcessTopic({ partitions: profile.topicPartitions, loseFirstMessage: options.loseOne === true });
     const tokenizationKey = { currentVersion: 1, keys: { 1: randomBytes(32).toString('base64') } };
     const ingest = createIngestHandler({
       secrets: localSecrets({ 'local:api-credential': { accessToken: token, tokenType: 'Bearer' }, 'local:tokenization-key': tokenizationKey }),
@@ -189,6 +239,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       logger: logger('ingest'),
       metrics: new RecordingMetrics(),
       http: { ca: cert.cert },
+      maxPages,
       env: {
         API_CREDENTIAL_SECRET_ARN: 'local:api-credential',
         TOKENIZATION_KEY_SECRET_ARN: 'local:tokenization-key',
@@ -202,7 +253,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
         ...ownedConfigEnvironment(deployed),
       },
     });
-    const ingested = await ingest({ dataset: deployed.name });
+    // Successive schedules: each invocation starts from the watermark the previous one stored, until one reads the
+    // source to its end (or stops for another reason than a backlog), at most maxIngestInvocations times.
+    const ingestStarted = Date.now();
+    const runs: IngestResult[] = [];
+    do {
+      runs.push(await ingest({ dataset: deployed.name }));
+    } while (runs[runs.length - 1].backlog && runs.length < maxIngestInvocations);
+    const ingestMs = Date.now() - ingestStarted;
+    const stopReasons: Partial<Record<StopReason, number>> = {};
+    for (const r of runs) stopReasons[r.stopReason] = (stopReasons[r.stopReason] ?? 0) + 1;
+    const ingested = runs.reduce((t, r) => ({ pages: t.pages + r.pages, fetched: t.fetched + r.fetched, produced: t.produced + r.produced }), { pages: 0, fetched: 0, produced: 0 });
 
     // S3 → EventBridge → SQS: each new object becomes an "Object Created" event, and the load rule's pattern (the
     // curated bucket, the curated key wildcards) decides what reaches the queue, as in the deployed stack.
@@ -219,7 +280,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       metrics: new RecordingMetrics(),
       env: { DATASET: dataset.name, CURATED_BUCKET: curatedBucket, CURATED_KEY_ARN: `arn:aws:kms:us-east-1:000000000000:key/local-curated-${dataset.classification.toLowerCase()}`, QUARANTINE_BUCKET, QUARANTINE_KEY_ARN },
     });
-    const storeStats = await runEventSourceMapping(topic.batches(options.batchSize ?? 10), (event) => store(event), options.storeRetries ?? 2);
+    const storeStarted = Date.now();
+    const storeStats = await runEventSourceMapping(topic.batches(batchSize, batchWindowSeconds * 1000), (event) => store(event), options.storeRetries ?? 2);
+    const storeMs = Date.now() - storeStarted;
 
     // Load: the real handler behind the simulated queue; the database outage faults happen here.
     const loadedObjects = new Map<string, ObjectLoadResult>();
@@ -244,6 +307,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       await livePg.pause();
     }
     let firstInvocation = true;
+    const loadStarted = Date.now();
     const loadStats = await queue.drain(async (event, batch) => {
       const injectOnce = options.failDbOnce === true && firstInvocation && !options.dbDown;
       firstInvocation = false;
@@ -263,15 +327,21 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       }
     }, { batchSize: options.loadBatchSize ?? 10, maxReceiveCount: options.maxReceiveCount ?? 3 });
     if (options.dbDown) await livePg.resume();
+    const loadMs = Date.now() - loadStarted;
 
-    // Counting, from the final state of S3 and the database.
-    const curatedKeys = await liveS3.keys(curatedBucket, `dataset=${dataset.name}/`);
+    // Counting, from the final state of S3 and the database. Listing pages with markers (see ./s3-listing.ts).
+    const countStarted = Date.now();
+    const reader = liveS3.client();
+    const curatedKeys = await listAllKeys(reader, curatedBucket, `dataset=${dataset.name}/`);
     const curatedCounts = new Map<string, number>();
-    for (const key of curatedKeys) curatedCounts.set(key, Number((await liveS3.readNdjson(curatedBucket, key)).metadata['record-count']));
+    // HEAD requests, a few at a time: the count is in the object's metadata, the body is not needed.
+    await eachLimited(curatedKeys, 8, async (key) => {
+      curatedCounts.set(key, Number((await reader.send(new HeadObjectCommand({ Bucket: curatedBucket, Key: key }))).Metadata?.['record-count']));
+    });
     const stored = [...curatedCounts.values()].reduce((a, b) => a + b, 0);
 
     const quarantine = { ingest: 0, store: 0, load: 0 };
-    for (const key of await liveS3.keys(QUARANTINE_BUCKET, `dataset=${dataset.name}/`)) {
+    for (const key of await listAllKeys(reader, QUARANTINE_BUCKET, `dataset=${dataset.name}/`)) {
       const file = key.slice(key.lastIndexOf('/') + 1);
       const lines = (await liveS3.readNdjson(QUARANTINE_BUCKET, key)).lines.length;
       if (file.startsWith('store-')) quarantine.store += lines;
@@ -295,34 +365,61 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
 
     await options.inspect?.({ s3: liveS3, curatedBucket, quarantineBucket: QUARANTINE_BUCKET, database: admin });
 
+    const countMs = Date.now() - countStarted;
     const read = records.length;
+    const served = source.served();
+    const pending = read - served;
     const produced = topic.size;
     const quarantined = quarantine.ingest + quarantine.store + quarantine.load;
     const deadLettered = storeStats.deadLettered + loadDeadLettered;
     const deficits = [
-      read - produced - quarantine.ingest,
+      served - produced - quarantine.ingest,
       produced - stored - quarantine.store - storeStats.deadLettered,
       stored - loaded - quarantine.load - loadDeadLettered,
     ];
     const lost = deficits.reduce((n, d) => n + Math.max(0, d), 0);
-    return {
-      read, produced, stored, loaded, quarantined, deadLettered, lost,
+    const elapsedMs = Date.now() - started;
+    summary = {
+      read, produced, stored, loaded, quarantined, deadLettered, pending, lost,
       distinctRows: distinct.rows[0].n,
-      reconciled: lost === 0 && read === loaded + quarantined + deadLettered,
+      reconciled: lost === 0 && read === loaded + quarantined + deadLettered + pending,
+      elapsedMs,
+      recordsPerSecond: Math.round((read / Math.max(1, elapsedMs)) * 1000 * 10) / 10,
       dataset: dataset.name,
+      profile: profile.name,
       stages: {
-        source: { records: read, served: source.served(), bearerTokenRequired: dataset.source.auth !== undefined, unauthorizedRequests: source.unauthorized() },
-        ingest: { pages: ingested.pages, fetched: ingested.fetched, produced: ingested.produced, quarantined: quarantine.ingest },
-        store: { ...storeStats, objects: curatedKeys.length, stored, quarantined: quarantine.store },
-        load: { ...loadStats, objects: loadedObjects.size, loaded, quarantined: quarantine.load, deadLetteredMessages: queue.deadLetters.length, deadLettered: loadDeadLettered },
+        source: { records: read, served, bearerTokenRequired: dataset.source.auth !== undefined, unauthorizedRequests: source.unauthorized() },
+        ingest: {
+          invocations: runs.length, maxPagesPerInvocation: maxPages, ...ingested, quarantined: quarantine.ingest,
+          stopReasons, backlog: runs[runs.length - 1].backlog, pending, elapsedMs: ingestMs,
+        },
+        store: {
+          ...storeStats, batchSize, batchWindowSeconds, partitions: profile.topicPartitions,
+          objects: curatedKeys.length, recordsPerObject: curatedKeys.length > 0 ? Math.round((stored / curatedKeys.length) * 10) / 10 : 0,
+          stored, quarantined: quarantine.store, elapsedMs: storeMs,
+        },
+        load: { ...loadStats, objects: loadedObjects.size, loaded, quarantined: quarantine.load, deadLetteredMessages: queue.deadLetters.length, deadLettered: loadDeadLettered, elapsedMs: loadMs },
       },
+      timings: { setupMs, countMs, teardownMs: 0 },
       faults: { s3FailuresServed: liveS3.faultsServed(), databaseOutage: outage },
       simulated: SIMULATED,
     };
+    return summary;
   } finally {
+    const stopping = Date.now();
     await admin?.end().catch(() => undefined);
     await Promise.allSettled(closers.map((close) => close()));
+    if (summary) summary.timings.teardownMs = Date.now() - stopping;
   }
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** The repository root (for the default datasets config). */

@@ -72,11 +72,26 @@ test('a message lost in the topic is caught: lost 1, not reconciled, exit code 1
   expect(JSON.parse(run.stdout)).toMatchObject({ read: 21, produced: 13, loaded: 13, quarantined: 7, lost: 1, reconciled: false });
 });
 
+test('records left unread at the invocation bound are pending, not lost: reconciled, but exit code 1 (the run did not finish)', async () => {
+  const run = await localRun(['--dataset', 'customer_orders', '--input', input, '--page-size', '2', '--max-pages', '2', '--max-invocations', '2']);
+  expect(run.code).toBe(1);
+  const summary = JSON.parse(run.stdout) as Record<string, unknown> & { stages: Record<string, Record<string, unknown>> };
+  // Two invocations of two pages of two records: 8 of the 21 records served.
+  expect(summary).toMatchObject({ read: 21, pending: 13, lost: 0, reconciled: true });
+  expect(summary.stages.source).toMatchObject({ served: 8 });
+  expect(summary.stages.ingest).toMatchObject({ invocations: 2, pages: 4, backlog: true, stopReasons: { 'max-pages': 2 } });
+  expect(summary.elapsedMs).toEqual(expect.any(Number));
+  expect(summary.recordsPerSecond).toEqual(expect.any(Number));
+});
+
 test('missing arguments exit with 2 and the usage; an unknown dataset fails naming the datasets there are', async () => {
   const missing = await localRun(['--dataset', 'customer_orders']);
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain('--input is required');
   expect(missing.stderr).toContain('Usage: npm run local-run');
+  const profile = await localRun(['--dataset', 'customer_orders', '--input', input, '--profile', 'staging']);
+  expect(profile.code).toBe(2);
+  expect(profile.stderr).toContain('--profile must be one of dev, prod');
   const unknown = await localRun(['--dataset', 'nope', '--input', input]);
   expect(unknown.code).toBe(1);
   expect(JSON.parse(unknown.stdout).error).toMatch(/Dataset "nope" is not in .*datasets\.json; it has weather_observations, customer_orders, patient_visits/);

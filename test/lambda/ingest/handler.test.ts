@@ -123,7 +123,7 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
 
     const result = await handler()(event(), context('req-1'));
 
-    expect(result).toEqual({ dataset: 'patient_visits', pages: 3, fetched: 4, produced: 4, quarantined: 0, watermarkAdvances: 2, stopReason: 'end-of-source' });
+    expect(result).toEqual({ dataset: 'patient_visits', pages: 3, fetched: 4, produced: 4, quarantined: 0, watermarkAdvances: 2, stopReason: 'end-of-source', backlog: false });
     expect(api.requests.map((r) => r.cursor)).toEqual([null, 'page-2', 'page-3']);
     const [producer] = producers;
     expect(producer.calls).toEqual(['connect', 'send', 'send', 'send', 'disconnect']);
@@ -266,8 +266,35 @@ describe('ingest handler (real HTTPS source; faked Kafka, S3, DynamoDB, Secrets 
   test('stops cleanly when little Lambda time is left, after storing the cursor of the pages done', async () => {
     api.respond(pagedResponder(threePages, TOKEN));
     const result = await handler()(event(), context('req-1', 30_000));
-    expect(result).toMatchObject({ pages: 1, produced: 2, stopReason: 'time-budget' });
+    expect(result).toMatchObject({ pages: 1, produced: 2, stopReason: 'time-budget', backlog: true });
     expect(table.items.get('patient_visits')?.cursor).toBe('page-2');
+  });
+
+  test('a run stopped by maxPages or the time budget publishes Backlog 1; the next run continues and, at the end of the source, publishes 0', async () => {
+    api.respond(pagedResponder(threePages, TOKEN));
+    const emfOf = (from: number) => output.text().split('\n').slice(from).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ingest = handler({ maxPages: 2 });
+
+    const first = await ingest(event(), context('req-1'));
+    expect(first).toMatchObject({ pages: 2, stopReason: 'max-pages', backlog: true });
+    const firstEmf = emfOf(0);
+    expect(firstEmf).toHaveLength(1);
+    expect(firstEmf[0]).toMatchObject({ dataset: 'patient_visits', Backlog: 1 });
+    const seen = output.text().split('\n').length;
+
+    const second = await ingest(event(), context('req-2'));
+    expect(second).toMatchObject({ pages: 1, stopReason: 'end-of-source', backlog: false });
+    expect(emfOf(seen - 1)).toEqual([expect.objectContaining({ Backlog: 0 })]);
+
+    const budget = await handler()(event(), context('req-3', 30_000));
+    // The watermark is now the last page: it is read again, and there is no next page to leave behind.
+    expect(budget).toMatchObject({ pages: 1, stopReason: 'end-of-source', backlog: false });
+  });
+
+  test('a source that repeats its cursor or a watermark conflict is not reported as backlog', async () => {
+    api.respond(pagedResponder({ '': { visits: [visit(1)], nextCursor: 'same' }, same: { visits: [visit(1)], nextCursor: 'same' } }, TOKEN));
+    expect(await handler()(event(), context('req-1'))).toMatchObject({ stopReason: 'cursor-repeated', backlog: false });
+    expect(output.text()).toMatch(/"Backlog":0/);
   });
 
   test('a source that returns the cursor it was called with ends the run instead of looping', async () => {
