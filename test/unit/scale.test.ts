@@ -14,6 +14,7 @@ import { templateCounts, TEMPLATE_HEADROOM } from '../../lib/constructs/pipeline
 import { SecurePipelineStack } from '../../lib/stacks/secure-pipeline-stack';
 import { EXAMPLE_DATASETS, testApp } from '../helpers/app';
 import { generatedDatasets } from '../helpers/generated-datasets';
+import { rawDatasets } from '../../bench/datasets';
 
 function withGroup(group: string, names: readonly string[]) {
   const example = loadDatasetsConfig(EXAMPLE_DATASETS);
@@ -81,6 +82,15 @@ describe('CloudFormation quotas, checked at synth', () => {
     const message = synthError(generatedDatasets(20, 20));
     expect(message).toMatch(/DatasetsGroup00 would hold \d{3} resources/);
     expect(message).toMatch(/group "group_00" has 20 datasets: move some of them into another group/);
+  });
+
+  test('14 datasets, every one with source auth, fit one group within the checked quota', () => {
+    const raw = rawDatasets(14, 14);
+    raw.datasets.forEach((d, i) => { d.source = { ...(d.source as object), auth: { tokenUrl: `https://auth${i}.example.com/oauth/token` } }; });
+    const stack = new SecurePipelineStack(testApp(), 'Fourteen', { profile: resolveProfile('dev'), datasets: validateDatasetsConfig(raw) });
+    const group = stack.pipeline.groups.get('group_00')!;
+    expect(templateCounts(group).resources).toBeLessThanOrEqual(500 * TEMPLATE_HEADROOM);
+    expect(templateCounts(group).resources).toBeGreaterThan(14 * 28);
   });
 
   test('group names that collide once "_" is dropped are refused', () => {

@@ -246,12 +246,12 @@ export class SecurePipeline extends Construct {
   private validateLimits(datasets: DatasetsConfig): void {
     const ungrouped = datasets.datasets.filter((d) => !d.group).length;
     validateTemplateLimits(Stack.of(this), () => `give datasets a "group" in the datasets config (${ungrouped} of ` +
-      `${datasets.datasets.length} have none): each group deploys as a nested stack of its own, about 25 resources per dataset, ` +
-      'so up to 15 datasets per group. Grouping a dataset that is already deployed replaces its topics and log groups (README: Scale)');
+      `${datasets.datasets.length} have none): each group deploys as a nested stack of its own; 14 datasets always fit a group ` +
+      '(about 30 resources each with source auth, 24 without: up to 18). Grouping a dataset that is already deployed replaces its topics and log groups (README: Scale)');
     for (const [group, stack] of this.groups) {
       const members = datasets.datasets.filter((d) => d.group === group).length;
       validateTemplateLimits(stack, () => `group "${group}" has ${members} datasets: move some of them into another group ` +
-        '(about 25 resources per dataset, so up to 15 datasets per group)');
+        '(14 datasets always fit a group: about 30 resources each with source auth, 24 without)');
     }
   }
 
