@@ -51,6 +51,11 @@ describe('a dataset group', () => {
     expect(statements).not.toMatch(/patient_visits|weather_observations|customer_orders\.dlq/);
   });
 
+  test('the app synthesizes again (forced) without acknowledging a grouped grant twice', () => {
+    expect(() => app.synth({ force: true })).not.toThrow();
+    expect(Template.fromStack(nested).toJSON()).toEqual(child);
+  });
+
   test("its outputs are in its nested stack, and the main stack names the group's stack", () => {
     expect(Object.keys(child.Outputs)).toEqual(expect.arrayContaining(['CustomerOrdersCredentialSecretArn', 'CustomerOrdersIngestFunctionName']));
     expect(Object.keys(parent.Outputs)).not.toContain('CustomerOrdersCredentialSecretArn');
