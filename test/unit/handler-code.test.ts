@@ -240,6 +240,8 @@ describe("a team's own code", () => {
     expect(refused({ assetDirectory: 'src', projectRoot: project })).toMatch(/assetDirectory: .*src holds no index\.js, index\.mjs, index\.cjs/);
     expect(refused({ builtInHandler: 'transform' as never })).toMatch(/builtInHandler: "transform" is not one of the accepted values\. Fix: use one of "ingest"/);
     expect(refused({ builtInHandler: 'store', externalModules: ['pg'] })).toMatch(/externalModules: only applies when esbuild bundles an entry/);
+    // Found by the property test: a null entry beside a built-in handler still leaves externalModules without a use.
+    expect(refused({ builtInHandler: 'store', entry: null as never, externalModules: ['pg'] })).toMatch(/externalModules: only applies when esbuild bundles an entry/);
     expect(refused({ builtInHandler: 'store', handler: 'main' })).toMatch(/handler: built-in handlers export "handler"/);
     const noLock = tmp('sdp-nolock-');
     fs.writeFileSync(path.join(noLock, 'h.ts'), 'export const handler = async () => 1;');

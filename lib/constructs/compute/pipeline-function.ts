@@ -181,7 +181,8 @@ function resolveCode(props: PipelineFunctionProps, problems: ProblemCollector): 
   for (const name of given.length > 1 ? given : []) {
     problems.add(name, `is given together with ${given.filter((other) => other !== name).join(' and ')}`, oneOf);
   }
-  if (props.externalModules !== undefined && props.entry === undefined) {
+  // Only an entry alone is bundled at synth; with a prebuilt bundle (or no single source) there is nothing to exclude.
+  if (props.externalModules !== undefined && !(given.length === 1 && given[0] === 'entry')) {
     problems.add('externalModules', 'only applies when esbuild bundles an entry at synth', 'remove it; a prebuilt bundle decides its own externals when it is built');
   }
   const found = typeof props.projectRoot === 'string' ? undefined : findProjectRoot();
